@@ -1,0 +1,40 @@
+# The two entry points of the README: `make book` (install + build the book, full sweeps) and
+# `make test` (install + every test, quick sweeps). Everything runs inside .venv.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CHAPTERS := $(wildcard book/*.py)
+NOTEBOOKS := $(CHAPTERS:.py=.ipynb)
+
+.PHONY: install book test lint unit notebooks nbval build-quick clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+notebooks: install
+	$(BIN)/jupytext --quiet --to ipynb $(CHAPTERS)
+
+book: notebooks
+	$(BIN)/jupyter-book build . -W --keep-going
+
+lint: install
+	$(BIN)/ruff check .
+
+unit: install
+	$(BIN)/pytest tests -q
+
+nbval: notebooks
+	SYMSHARING_QUICK=1 $(BIN)/pytest --nbval-lax -q -p no:cacheprovider $(NOTEBOOKS)
+
+build-quick: notebooks
+	SYMSHARING_QUICK=1 $(BIN)/jupyter-book build . -W --keep-going
+
+test: lint unit nbval build-quick
+
+clean:
+	rm -rf _build $(NOTEBOOKS)

@@ -1,0 +1,127 @@
+"""Weight tying from a group action: the G-equivariant linear maps, parametrised by orbits.
+
+A linear map ``W`` on features over the points of a G-set is G-equivariant exactly when
+``W[g i, g j] = W[i, j]`` for every g: it is constant on each orbit of index pairs. So one free
+parameter per (output channel, input channel, pair orbit) and ``W = theta[..., pair_orbits]``
+gives *all* equivariant maps and nothing else (Wood & Shawe-Taylor, "Representation theory and
+invariant neural networks", 1996; Ravanbakhsh, Schneider & Póczos, "Equivariance through
+parameter-sharing", ICML 2017). The number of pair orbits is Burnside's ``(1/|G|) Σ_g fix(g)²``.
+
+Two structures have cheaper forms that equal the generic construction exactly:
+  - 2-transitive groups (e.g. S_n): two pair orbits, so ``W x = a x + b (Σx - x)`` (DeepSets,
+    Zaheer et al. 2017);
+  - the regular action of C_n: ``W[i, j]`` depends on ``j - i mod n``, a circular correlation.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .groups import PermutationGroup
+
+__all__ = ["SharedLinear", "InvariantReadout", "fast_path"]
+
+
+def _check_group(group) -> PermutationGroup:
+    if not isinstance(group, PermutationGroup):
+        raise TypeError(f"group must be a PermutationGroup, got {type(group).__name__}")
+    return group
+
+
+def _check_channels(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1, got {value}")
+    return value
+
+
+def fast_path(group: PermutationGroup) -> str:
+    """Which forward pass ``SharedLinear`` uses for this group: 'deepsets', 'circular' or 'generic'."""
+    pair_orbits = group.pair_orbits()
+    n = group.n
+    if n > 1 and group.n_pair_orbits() == 2 and bool((pair_orbits.diagonal() == 0).all()):
+        return "deepsets"  # diagonal = orbit 0, off-diagonal = orbit 1: 2-transitive
+    offsets = (torch.arange(n)[None, :] - torch.arange(n)[:, None]) % n  # (n, n): j - i
+    if n > 2 and group.n_pair_orbits() == n and torch.equal(pair_orbits, pair_orbits[0][offsets]):
+        return "circular"
+    return "generic"
+
+
+class SharedLinear(nn.Module):
+    """G-equivariant linear layer ``[b, c_in, n] -> [b, c_out, n]`` with orbit-tied weights.
+
+    ``weight``: ``[c_out, c_in, n_pair_orbits]``; ``bias``: ``[c_out, n_point_orbits]``.
+    """
+
+    def __init__(self, group: PermutationGroup, in_channels: int, out_channels: int,
+                 bias: bool = True):
+        super().__init__()
+        self.group = _check_group(group)
+        self.in_channels = _check_channels(in_channels, "in_channels")
+        self.out_channels = _check_channels(out_channels, "out_channels")
+        self.register_buffer("pair_orbits", group.pair_orbits(), persistent=False)  # (n, n)
+        self.register_buffer("point_orbits", group.orbit_index(), persistent=False)  # (n,)
+        self.path = fast_path(group)
+        n_pair = group.n_pair_orbits()
+        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, n_pair))
+        self.bias = nn.Parameter(torch.empty(out_channels, len(group.orbits()))) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        # Same scale as nn.Linear on the dense map: fan-in = c_in * n.
+        bound = 1.0 / (self.in_channels * self.group.n) ** 0.5
+        nn.init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            nn.init.uniform_(self.bias, -bound, bound)
+
+    def dense_weight(self) -> torch.Tensor:
+        """The tied dense weight ``[c_out, c_in, n, n]``, ``W[o, c, i, j] = theta[o, c, orbit(i, j)]``."""
+        return self.weight[:, :, self.pair_orbits]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n = self.group.n
+        if x.dim() != 3 or x.shape[1] != self.in_channels or x.shape[2] != n:
+            raise ValueError(f"SharedLinear expects input [batch, {self.in_channels}, {n}], "
+                             f"got {tuple(x.shape)}")
+        if self.path == "deepsets":
+            diagonal, off = self.weight[..., 0], self.weight[..., 1]  # (c_out, c_in)
+            y = torch.einsum("oc,bcn->bon", diagonal - off, x)
+            y = y + torch.einsum("oc,bc->bo", off, x.sum(-1))[..., None]
+        elif self.path == "circular":
+            kernel = self.weight[..., self.pair_orbits[0]]  # (c_out, c_in, n): W[i, i + k]
+            y = F.conv1d(torch.cat([x, x[..., :-1]], dim=-1), kernel)  # y[i] = Σ_k w[k] x[i+k]
+        else:
+            y = torch.einsum("ocij,bcj->boi", self.dense_weight(), x)
+        if self.bias is not None:
+            y = y + self.bias[:, self.point_orbits]
+        return y  # (batch, c_out, n)
+
+    def extra_repr(self) -> str:
+        return (f"group={self.group.name}, in_channels={self.in_channels}, "
+                f"out_channels={self.out_channels}, path={self.path}")
+
+
+class InvariantReadout(nn.Module):
+    """G-invariant readout ``[b, c, n] -> [b, out_features]``: mean over each point orbit, then linear."""
+
+    def __init__(self, group: PermutationGroup, in_channels: int, out_features: int):
+        super().__init__()
+        self.group = _check_group(group)
+        self.in_channels = _check_channels(in_channels, "in_channels")
+        self.out_features = _check_channels(out_features, "out_features")
+        orbits = group.orbits()
+        pooling = torch.zeros(group.n, len(orbits))  # (n, n_orbits): mean over each orbit
+        for orbit_id, orbit in enumerate(orbits):
+            pooling[orbit, orbit_id] = 1.0 / len(orbit)
+        self.register_buffer("pooling", pooling, persistent=False)
+        self.linear = nn.Linear(in_channels * len(orbits), out_features)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 3 or x.shape[1] != self.in_channels or x.shape[2] != self.group.n:
+            raise ValueError(f"InvariantReadout expects input [batch, {self.in_channels}, "
+                             f"{self.group.n}], got {tuple(x.shape)}")
+        pooled = x @ self.pooling.to(x.dtype)  # (batch, c, n_orbits)
+        return self.linear(pooled.flatten(1))
