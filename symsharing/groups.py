@@ -41,6 +41,10 @@ def _preview(values: Sequence, limit: int = 8) -> str:
 
 def _as_permutation_rows(generators) -> torch.Tensor:
     """Validate ``generators`` and return them as a ``LongTensor [n_generators, n]``."""
+    if isinstance(generators, np.ndarray):
+        if not np.issubdtype(generators.dtype, np.integer):
+            raise TypeError(f"generators must hold integers, got an array of dtype {generators.dtype}")
+        generators = torch.from_numpy(generators.astype(np.int64))
     if isinstance(generators, torch.Tensor):
         if generators.dtype.is_floating_point or generators.dtype == torch.bool:
             raise TypeError(f"generators must hold integers, got a tensor of dtype {generators.dtype}")
@@ -122,6 +126,8 @@ class PermutationGroup:
 
         Raises ValueError when the order exceeds ``limit``.
         """
+        if isinstance(limit, bool) or not isinstance(limit, (int, np.integer)):
+            raise TypeError(f"limit must be an int, got {limit!r} ({type(limit).__name__})")
         if self.order() > limit:
             raise ValueError(
                 f"group {self.name} has order {self.order()}, more than limit={limit}; "
@@ -205,6 +211,11 @@ class PermutationGroup:
         if g.dim() not in (1, 2) or g.shape[-1] != self.n:
             raise ValueError(f"group element must have shape [{self.n}] or [batch, {self.n}], "
                              f"got {tuple(g.shape)}")
+        not_permutation = (g.sort(dim=-1).values != torch.arange(self.n, device=g.device)).any(-1)  # ([b])
+        if bool(not_permutation.any()):
+            bad = g if g.dim() == 1 else g[int(not_permutation.nonzero()[0, 0])]
+            raise ValueError(f"group element is not a permutation of range({self.n}): "
+                             f"{_preview(bad.tolist())}")
         if x.dim() == 0 or x.shape[-1] != self.n:
             raise ValueError(f"x must have last dimension {self.n} (points of {self.name}), "
                              f"got shape {tuple(x.shape)}")
@@ -223,6 +234,8 @@ class PermutationGroup:
             raise TypeError(f"k must be an int, got {type(k).__name__}")
         if k < 0:
             raise ValueError(f"k must be >= 0, got {k}")
+        if generator is not None and not isinstance(generator, torch.Generator):
+            raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
         elements = torch.arange(self.n).expand(int(k), self.n)
         for reps in reversed(self._stabilizer_transversals()):
             choice = torch.randint(len(reps), (int(k),), generator=generator)

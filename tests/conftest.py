@@ -1,0 +1,31 @@
+"""Test configuration: hypothesis profiles, chosen by an environment variable.
+
+``SYMSHARING_HYPOTHESIS_PROFILE`` (or ``HYPOTHESIS_PROFILE``) picks one of
+
+- ``ci``: few examples, for a quick run of the whole suite;
+- ``default``: the everyday setting (what a bare ``pytest`` uses);
+- ``thorough``: at least 200 examples per property, for a long run before a release.
+
+Every profile has ``deadline=None``: timings on a shared machine are noise, never a test result.
+"""
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+PROFILES = {"ci": 10, "default": 30, "thorough": 250}
+
+for _name, _examples in PROFILES.items():
+    settings.register_profile(
+        _name,
+        max_examples=_examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+        print_blob=True,
+    )
+
+_selected = (os.environ.get("SYMSHARING_HYPOTHESIS_PROFILE") or os.environ.get("HYPOTHESIS_PROFILE")
+             or "default")
+if _selected not in PROFILES:
+    raise ValueError(f"unknown hypothesis profile {_selected!r}; known: {', '.join(PROFILES)}")
+settings.load_profile(_selected)
