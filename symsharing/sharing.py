@@ -15,6 +15,7 @@ Two structures have cheaper forms that equal the generic construction exactly:
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -31,11 +32,30 @@ def _check_group(group) -> PermutationGroup:
 
 
 def _check_channels(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
     if value < 1:
         raise ValueError(f"{name} must be >= 1, got {value}")
-    return value
+    return int(value)
+
+
+def _check_features(x, shape: tuple, like: torch.Tensor, owner: str) -> None:
+    """Check that ``x`` is a tensor of ``shape`` (``None``: the batch, any size) matching ``like``.
+
+    ``like`` is a parameter of the module: ``x`` must share its floating dtype and its device.
+    """
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{owner} expects a torch.Tensor, got {type(x).__name__}")
+    if x.dim() != len(shape) or any(size is not None and x.shape[k] != size for k, size in enumerate(shape)):
+        expected = ", ".join("batch" if size is None else str(size) for size in shape)
+        raise ValueError(f"{owner} expects input [{expected}], got {tuple(x.shape)}")
+    if not x.dtype.is_floating_point:
+        raise TypeError(f"{owner} expects a floating-point tensor, got dtype {x.dtype}")
+    if x.dtype != like.dtype:
+        raise TypeError(f"{owner} got input of dtype {x.dtype} but its parameters are {like.dtype}; "
+                        f"convert one of them, e.g. model.to({x.dtype})")
+    if x.device != like.device:
+        raise ValueError(f"{owner} got input on {x.device} but its parameters are on {like.device}")
 
 
 def fast_path(group: PermutationGroup) -> str:
@@ -62,12 +82,14 @@ class SharedLinear(nn.Module):
         self.group = _check_group(group)
         self.in_channels = _check_channels(in_channels, "in_channels")
         self.out_channels = _check_channels(out_channels, "out_channels")
+        if not isinstance(bias, bool):
+            raise TypeError(f"bias must be a bool, got {bias!r} ({type(bias).__name__})")
         self.register_buffer("pair_orbits", group.pair_orbits(), persistent=False)  # (n, n)
         self.register_buffer("point_orbits", group.orbit_index(), persistent=False)  # (n,)
         self.path = fast_path(group)
         n_pair = group.n_pair_orbits()
-        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, n_pair))
-        self.bias = nn.Parameter(torch.empty(out_channels, len(group.orbits()))) if bias else None
+        self.weight = nn.Parameter(torch.empty(self.out_channels, self.in_channels, n_pair))
+        self.bias = nn.Parameter(torch.empty(self.out_channels, len(group.orbits()))) if bias else None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -83,9 +105,7 @@ class SharedLinear(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n = self.group.n
-        if x.dim() != 3 or x.shape[1] != self.in_channels or x.shape[2] != n:
-            raise ValueError(f"SharedLinear expects input [batch, {self.in_channels}, {n}], "
-                             f"got {tuple(x.shape)}")
+        _check_features(x, (None, self.in_channels, n), self.weight, "SharedLinear")
         if self.path == "deepsets":
             diagonal, off = self.weight[..., 0], self.weight[..., 1]  # (c_out, c_in)
             y = torch.einsum("oc,bcn->bon", diagonal - off, x)
@@ -117,11 +137,9 @@ class InvariantReadout(nn.Module):
         for orbit_id, orbit in enumerate(orbits):
             pooling[orbit, orbit_id] = 1.0 / len(orbit)
         self.register_buffer("pooling", pooling, persistent=False)
-        self.linear = nn.Linear(in_channels * len(orbits), out_features)
+        self.linear = nn.Linear(self.in_channels * len(orbits), self.out_features)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() != 3 or x.shape[1] != self.in_channels or x.shape[2] != self.group.n:
-            raise ValueError(f"InvariantReadout expects input [batch, {self.in_channels}, "
-                             f"{self.group.n}], got {tuple(x.shape)}")
+        _check_features(x, (None, self.in_channels, self.group.n), self.linear.weight, "InvariantReadout")
         pooled = x @ self.pooling.to(x.dtype)  # (batch, c, n_orbits)
         return self.linear(pooled.flatten(1))
