@@ -13,13 +13,31 @@ from .groups import PermutationGroup
 __all__ = ["accuracy", "mse", "score", "metric_name", "invariance_error", "confidence_interval"]
 
 
+def _check_tensors(outputs, y, metric: str) -> None:
+    for name, value in (("outputs", outputs), ("y", y)):
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(f"{metric}: {name} must be a torch.Tensor, got {type(value).__name__}")
+    if len(outputs) == 0 or outputs.dim() == 0:
+        raise ValueError(f"{metric}: outputs must be a non-empty batch, got shape {tuple(outputs.shape)}")
+
+
 def accuracy(outputs: torch.Tensor, y: torch.Tensor) -> float:
-    """Fraction of rows whose arg-max class equals the integer label."""
+    """Fraction of rows whose arg-max class equals the integer label (``outputs [b, k]``, ``y [b]``)."""
+    _check_tensors(outputs, y, "accuracy")
+    if outputs.dim() != 2 or y.shape != outputs.shape[:1]:
+        raise ValueError(f"accuracy expects outputs [batch, classes] and y [batch], got "
+                         f"{tuple(outputs.shape)} and {tuple(y.shape)}")
+    if y.dtype.is_floating_point or y.dtype == torch.bool:
+        raise TypeError(f"accuracy expects integer class labels y, got dtype {y.dtype}")
     return float((outputs.argmax(-1) == y).double().mean())
 
 
 def mse(outputs: torch.Tensor, y: torch.Tensor) -> float:
-    """Mean squared error over all entries."""
+    """Mean squared error over all entries (``outputs`` and ``y`` of the same shape)."""
+    _check_tensors(outputs, y, "mse")
+    if outputs.shape != y.shape:  # broadcasting [b, 1] against [b] would silently give [b, b]
+        raise ValueError(f"mse expects outputs and y of the same shape, got {tuple(outputs.shape)} "
+                         f"and {tuple(y.shape)}")
     return float(((outputs - y) ** 2).double().mean())
 
 
@@ -40,6 +58,13 @@ def invariance_error(model, group: PermutationGroup, x: torch.Tensor, n_elements
 
     With ``probabilities=True`` the outputs are passed through a softmax first (classification).
     """
+    if not isinstance(group, PermutationGroup):
+        raise TypeError(f"group must be a PermutationGroup, got {type(group).__name__}")
+    if not isinstance(x, torch.Tensor) or x.dim() < 2 or len(x) == 0:
+        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(f"invariance_error needs a non-empty batch x [batch, {group.n}], got {shape}")
+    if isinstance(n_elements, bool) or not isinstance(n_elements, (int, np.integer)) or n_elements < 1:
+        raise ValueError(f"n_elements must be a positive int, got {n_elements!r}")
     generator = torch.Generator().manual_seed(seed)
 
     def predict(inputs):
@@ -59,7 +84,12 @@ def confidence_interval(values, level: float = 0.95) -> tuple[float, float, floa
 
     NaN values (diverged runs) are dropped; with fewer than two values the interval is NaN.
     """
-    values = np.asarray(values, dtype=float)
+    if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
+        raise ValueError(f"level must be a number strictly between 0 and 1, got {level!r}")
+    try:
+        values = np.asarray(values, dtype=float).reshape(-1)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"confidence_interval expects a sequence of numbers, got {values!r}") from error
     values = values[np.isfinite(values)]
     if len(values) == 0:
         return (math.nan, math.nan, math.nan)

@@ -21,9 +21,18 @@ def default_tolerance(reference: torch.Tensor) -> float:
     return _RTOL.get(reference.dtype, 1e-5) * scale
 
 
-def _elements(group: PermutationGroup, n_elements: int, seed: int) -> torch.Tensor:
+def _elements(function, group: PermutationGroup, x, atol, n_elements: int, seed: int) -> torch.Tensor:
+    """Check the common arguments; return the elements to test (all of G when it is small enough)."""
+    if not callable(function):
+        raise TypeError(f"the model or layer to check must be callable, got {type(function).__name__}")
     if not isinstance(group, PermutationGroup):
         raise TypeError(f"group must be a PermutationGroup, got {type(group).__name__}")
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
+    if atol is not None and (isinstance(atol, bool) or not isinstance(atol, (int, float)) or not atol >= 0):
+        raise ValueError(f"atol must be None (dtype-aware default) or a number >= 0, got {atol!r}")
+    if isinstance(n_elements, bool) or not isinstance(n_elements, int) or n_elements < 1:
+        raise ValueError(f"n_elements must be a positive int, got {n_elements!r}")
     if group.order() <= n_elements:
         return group.elements()
     return group.random_elements(n_elements, torch.Generator().manual_seed(seed))
@@ -40,8 +49,9 @@ def _check_close(actual, expected, atol, what: str, g: torch.Tensor) -> None:
 def assert_invariant(model, group: PermutationGroup, x: torch.Tensor, atol: float | None = None,
                      n_elements: int = 16, seed: int = 0) -> None:
     """Assert ``model(G.act(g, x)) == model(x)`` for every g (small groups) or ``n_elements`` random g."""
+    elements = _elements(model, group, x, atol, n_elements, seed)
     expected = model(x)
-    for g in _elements(group, n_elements, seed):
+    for g in elements:
         _check_close(model(group.act(g, x)), expected, atol, "invariant", g)
 
 
@@ -49,6 +59,7 @@ def assert_invariant(model, group: PermutationGroup, x: torch.Tensor, atol: floa
 def assert_equivariant(layer, group: PermutationGroup, x: torch.Tensor, atol: float | None = None,
                        n_elements: int = 16, seed: int = 0) -> None:
     """Assert ``layer(G.act(g, x)) == G.act(g, layer(x))`` for every g or ``n_elements`` random g."""
+    elements = _elements(layer, group, x, atol, n_elements, seed)
     output = layer(x)
-    for g in _elements(group, n_elements, seed):
+    for g in elements:
         _check_close(layer(group.act(g, x)), group.act(g, output), atol, "equivariant", g)
