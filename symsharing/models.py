@@ -5,28 +5,27 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
 from .groups import PermutationGroup
-from .sharing import InvariantReadout, SharedLinear, _check_channels
+from .sharing import InvariantReadout, SharedLinear, _check_channels, _check_features
 
 __all__ = ["MLP", "SharedMLP", "count_parameters"]
 
 
 def _check_depth(depth) -> int:
-    if isinstance(depth, bool) or not isinstance(depth, int):
+    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)):
         raise TypeError(f"depth must be an int, got {depth!r} ({type(depth).__name__})")
     if depth < 0:
         raise ValueError(f"depth must be >= 0 (number of hidden layers), got {depth}")
-    return depth
+    return int(depth)
 
 
-def _check_input(x, n_in: int, model: str) -> None:
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{model} expects a torch.Tensor, got {type(x).__name__}")
-    if x.dim() != 2 or x.shape[1] != n_in:
-        raise ValueError(f"{model} expects input [batch, {n_in}], got {tuple(x.shape)}")
+def _check_input(x, n_in: int, model: str, like: torch.Tensor) -> None:
+    """``x`` must be a ``[batch, n_in]`` tensor of the dtype and device of ``like`` (a parameter)."""
+    _check_features(x, (None, n_in), like, model)
 
 
 class MLP(nn.Module):
@@ -38,7 +37,7 @@ class MLP(nn.Module):
         self.n_out = _check_channels(n_out, "n_out")
         self.width = _check_channels(width, "width")
         self.depth = _check_depth(depth)
-        sizes = [n_in] + [width] * depth + [n_out]
+        sizes = [self.n_in] + [self.width] * self.depth + [self.n_out]
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True))
 
     def hidden_activation(self, h: torch.Tensor, layer: int) -> torch.Tensor:
@@ -46,7 +45,7 @@ class MLP(nn.Module):
         return torch.relu(h)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_input(x, self.n_in, type(self).__name__)
+        _check_input(x, self.n_in, type(self).__name__, like=self.layers[-1].weight)
         h = x  # (batch, n_in)
         for index, layer in enumerate(self.layers[:-1]):
             h = self.hidden_activation(layer(h), index)  # (batch, width)
@@ -68,14 +67,14 @@ class SharedMLP(nn.Module):
         self.n_out = _check_channels(n_out, "n_out")
         self.channels = _check_channels(channels, "channels")
         self.depth = _check_depth(depth)
-        sizes = [1] + [channels] * depth
+        sizes = [1] + [self.channels] * self.depth
         self.layers = nn.ModuleList(
             SharedLinear(group, a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True)
         )
-        self.readout = InvariantReadout(group, sizes[-1], n_out)
+        self.readout = InvariantReadout(group, sizes[-1], self.n_out)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_input(x, self.group.n, type(self).__name__)
+        _check_input(x, self.group.n, type(self).__name__, like=self.readout.linear.weight)
         h = x[:, None, :]  # (batch, 1, n)
         for layer in self.layers:
             h = torch.relu(layer(h))  # (batch, channels, n)
