@@ -1,12 +1,19 @@
-"""Training: ``fit`` one model deterministically; ``fit_many`` trains a list of models.
+"""Training: ``fit`` one model deterministically; ``fit_many`` trains many models at once.
 
 ``fit`` draws every random choice (mini-batch indices, augmentation elements) from its own
-``torch.Generator(seed)``, so the same seed and the same initial weights give bit-identical
-trained weights. Mini-batches are drawn with replacement; ``batch_size >= n`` means full batch.
+``torch.Generator(seed)`` (``_draws.DrawStream``), so the same seed and the same initial weights
+give bit-identical trained weights. Mini-batches are drawn with replacement; ``batch_size >= n``
+means full batch.
+
+``fit_many`` is the sweep engine: it sorts the models into stacks of one architecture and one
+data shape, and trains each stack at once with stacked weights ``[K, ...]`` and one fused Adam
+step (``_stacked.train_stack``). Each model keeps its own seed, data and augmentation, so the
+result equals ``fit`` one model at a time up to float rounding.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import time
 
@@ -15,16 +22,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .augment import augment
+from ._draws import CHUNK_STEPS, DrawStream
+from ._stacked import check_targets, make_adam, train_stack
 from .groups import PermutationGroup
+from .models import MLP
 
-__all__ = ["fit", "fit_many", "seed_everything", "loss_function", "default_device"]
+__all__ = ["fit", "fit_many", "plan_stacks", "seed_everything", "loss_function", "default_device"]
 
 
 def seed_everything(seed: int) -> torch.Generator:
     """Seed Python, NumPy and torch's global RNGs; return a fresh ``torch.Generator(seed)``."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {seed!r} ({type(seed).__name__})")
+    seed = _check_seed(seed)
     random.seed(int(seed))
     np.random.seed(int(seed) % 2**32)
     torch.manual_seed(int(seed))
@@ -43,9 +51,17 @@ def loss_function(outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return F.cross_entropy(outputs, y)
 
 
+def _check_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int, got {seed!r} ({type(seed).__name__})")
+    return int(seed)
+
+
 def _check_fit_arguments(model, X, y, steps, lr, batch_size, augment_group) -> None:
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not any(p.requires_grad for p in model.parameters()):
+        raise ValueError(f"model {type(model).__name__} has no trainable parameters")
     for name, value in (("X", X), ("y", y)):
         if not isinstance(value, torch.Tensor):
             raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
@@ -53,6 +69,10 @@ def _check_fit_arguments(model, X, y, steps, lr, batch_size, augment_group) -> N
         raise ValueError(f"X must be a non-empty [n, features] tensor, got shape {tuple(X.shape)}")
     if len(y) != len(X):
         raise ValueError(f"X and y must have the same length, got {len(X)} and {len(y)}")
+    if y.dtype.is_floating_point and y.dim() != 2:
+        raise ValueError(f"float targets y must be [n, n_outputs], got shape {tuple(y.shape)}")
+    if not y.dtype.is_floating_point and y.dim() != 1:
+        raise ValueError(f"class labels y must be [n], got shape {tuple(y.shape)}")
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be a positive int, got {steps!r}")
     if not isinstance(lr, (int, float)) or isinstance(lr, bool) or not lr > 0:
@@ -73,39 +93,99 @@ def fit(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, steps: int, lr: f
     A run whose loss becomes NaN or infinite stops there and is marked ``diverged``.
     """
     _check_fit_arguments(model, X, y, steps, lr, batch_size, augment_group)
+    seed = _check_seed(seed)
     device = next(model.parameters()).device
     X, y = X.to(device), y.to(device)
-    generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr)
-    full_batch = batch_size is None or batch_size >= len(X)
+    stream = DrawStream(seed, len(X), X.shape[1], batch_size, augment_group)
+    optimizer = make_adam([p for p in model.parameters() if p.requires_grad], lr)
     history, diverged, start = [], False, time.perf_counter()
     model.train()
-    for _ in range(steps):
-        if full_batch:
-            inputs, targets = X, y
-        else:
-            index = torch.randint(len(X), (batch_size,), generator=generator).to(device)
-            inputs, targets = X[index], y[index]
-        if augment_group is not None:
-            inputs = augment(augment_group, inputs, generator)
-        loss = loss_function(model(inputs), targets)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        value = float(loss)
-        history.append(value)
-        if not np.isfinite(value):
-            diverged = True
-            break
+    while len(history) < steps and not diverged:
+        chunk = min(CHUNK_STEPS, steps - len(history))
+        index, inverse = stream.draw(chunk)
+        index = None if index is None else index.to(device)  # (chunk, batch)
+        inverse = None if inverse is None else inverse.to(device)  # (chunk, batch, features)
+        for t in range(chunk):
+            inputs, targets = (X, y) if index is None else (X[index[t]], y[index[t]])
+            if inverse is not None:
+                inputs = inputs.gather(-1, inverse[t])  # (batch, features), moved by its element
+            outputs = model(inputs)  # (batch, n_out)
+            if not history:
+                check_targets(outputs, y)
+            loss = loss_function(outputs, targets)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            value = float(loss.detach())
+            history.append(value)
+            if not math.isfinite(value):
+                diverged = True
+                break
     model.eval()
     return {"loss": history, "diverged": diverged, "seconds": time.perf_counter() - start}
 
 
+def _hidden_size(model: nn.Module) -> int:
+    """Activations per sample in the widest hidden layer (for sizing stacks)."""
+    if isinstance(model, MLP):
+        return model.width
+    group, channels = getattr(model, "group", None), getattr(model, "channels", None)
+    if isinstance(group, PermutationGroup) and isinstance(channels, int):
+        return channels * group.n
+    return max(p.shape[0] if p.dim() else 1 for p in model.parameters())
+
+
+def _architecture(model: nn.Module) -> tuple:
+    """Everything two models must share to be trained in one stack."""
+    groups = tuple(tuple(m.group.generators.flatten().tolist()) for m in model.modules()
+                   if isinstance(getattr(m, "group", None), PermutationGroup))
+    return (type(model), repr(model), groups,
+            tuple((name, tuple(p.shape), p.dtype, p.device, p.requires_grad)
+                  for name, p in model.named_parameters()),
+            tuple((name, tuple(b.shape), b.dtype, b.device) for name, b in model.named_buffers()))
+
+
+def _split(members: list[int], size: int) -> list[list[int]]:
+    """``members`` in consecutive stacks of at most ``size``, as equal as possible."""
+    n_stacks = math.ceil(len(members) / size)
+    bounds = [round(i * len(members) / n_stacks) for i in range(n_stacks + 1)]
+    return [members[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def plan_stacks(models, datasets, *, batch_size: int | None = None, augment_groups=None,
+                max_stack_elements: int = 1_000_000) -> list[list[int]]:
+    """The stacks ``fit_many`` trains: lists of model indices, in order of first appearance.
+
+    Models share a stack when they have the same class, parameter and buffer shapes, groups, data
+    shapes and dtypes, and augmentation (on or off). A stack holds at most
+    ``max_stack_elements // (batch rows * hidden size)`` models (at least one), so that its
+    activations stay cache-sized.
+    """
+    augment_groups = [None] * len(models) if augment_groups is None else augment_groups
+    groups: dict[tuple, list[int]] = {}
+    for k, (model, (X, y), group) in enumerate(zip(models, datasets, augment_groups, strict=True)):
+        key = (_architecture(model), tuple(X.shape), X.dtype, tuple(y.shape), y.dtype,
+               group is None)
+        groups.setdefault(key, []).append(k)
+    stacks = []
+    for members in groups.values():
+        n = len(datasets[members[0]][0])
+        rows = n if batch_size is None else min(batch_size, n)
+        size = max(1, max_stack_elements // (rows * _hidden_size(models[members[0]])))
+        stacks.extend(_split(members, size))
+    return stacks
+
+
 def fit_many(models, datasets, *, steps: int, lr: float = 1e-3, batch_size: int | None = None,
-             seeds=None, augment_groups=None) -> list[dict]:
+             seeds=None, augment_groups=None, max_stack_elements: int = 1_000_000,
+             progress: bool = False) -> list[dict]:
     """Train each ``models[k]`` on ``datasets[k] = (X, y)`` as ``fit`` would; return the histories.
 
-    ``seeds`` and ``augment_groups`` are lists (one per model) or None.
+    ``seeds`` (default ``0, 1, ...``) and ``augment_groups`` (default None) hold one entry per
+    model. Models are trained in place, stack by stack (``plan_stacks``); the histories come back
+    in input order: ``{"loss", "diverged", "seconds", "stack_size", "stack_seconds"}``, where
+    ``seconds`` is the stack's time divided by its size. A diverging model stops as in ``fit``
+    and does not disturb the rest of its stack.
     """
     models, datasets = list(models), list(datasets)
     if len(models) != len(datasets):
@@ -113,6 +193,30 @@ def fit_many(models, datasets, *, steps: int, lr: float = 1e-3, batch_size: int 
                          f"and {len(datasets)} datasets")
     seeds = list(range(len(models))) if seeds is None else list(seeds)
     augment_groups = [None] * len(models) if augment_groups is None else list(augment_groups)
-    return [fit(model, X, y, steps=steps, lr=lr, batch_size=batch_size, seed=seed,
-                augment_group=group)
-            for model, (X, y), seed, group in zip(models, datasets, seeds, augment_groups, strict=True)]
+    for name, values in (("seeds", seeds), ("augment_groups", augment_groups)):
+        if len(values) != len(models):
+            raise ValueError(f"{name} must hold one entry per model ({len(models)}), got {len(values)}")
+    if len({id(m) for m in models}) != len(models):
+        raise ValueError("fit_many got the same model object more than once; pass distinct models")
+    if isinstance(max_stack_elements, bool) or not isinstance(max_stack_elements, int) \
+            or max_stack_elements < 1:
+        raise ValueError(f"max_stack_elements must be a positive int, got {max_stack_elements!r}")
+    for model, data, seed, group in zip(models, datasets, seeds, augment_groups, strict=True):
+        if not isinstance(data, (tuple, list)) or len(data) != 2:
+            raise TypeError(f"each dataset must be a pair (X, y), got {type(data).__name__}")
+        _check_fit_arguments(model, data[0], data[1], steps, lr, batch_size, group)
+        _check_seed(seed)
+    stacks = plan_stacks(models, datasets, batch_size=batch_size, augment_groups=augment_groups,
+                         max_stack_elements=max_stack_elements)
+    if progress:
+        from tqdm.auto import tqdm
+        stacks = tqdm(stacks, desc="stacks", unit="stack")
+    histories: list[dict | None] = [None] * len(models)
+    for members in stacks:
+        results = train_stack([models[k] for k in members], [datasets[k] for k in members],
+                              steps=steps, lr=lr, batch_size=batch_size,
+                              seeds=[int(seeds[k]) for k in members],
+                              augment_groups=[augment_groups[k] for k in members])
+        for k, history in zip(members, results, strict=True):
+            histories[k] = history
+    return histories

@@ -1,0 +1,230 @@
+"""Training a stack of K models of one architecture at once: weights ``[K, ...]``, one Adam step.
+
+Each model keeps its own data, its own random draws (``_draws.DrawStream``) and its own loss; the
+loss that is differentiated is the *sum* of the K per-model mean losses, so every model gets
+exactly the gradient it would get alone, and Adam (elementwise) updates each model as it would
+alone. Two forward passes:
+
+- exact ``MLP``: hand-written batched kernels, ``baddbmm`` for the hidden layers and a
+  multiply-and-sum for a width-1 output layer (a batched matmul with one output column runs far
+  below the GEMM peak on a CPU);
+- any other module (``SharedMLP``, subclasses of ``MLP``, ...): ``torch.func.functional_call``
+  under ``torch.func.vmap`` over the stacked parameters and buffers (the model-ensembling recipe
+  of ``torch.func``); buffers equal in every model are passed once, unbatched.
+
+A model whose loss becomes NaN or infinite stops where ``fit`` would stop: its history ends at
+that step and its weights are restored, at the end, to the values they had after that step.
+
+glibc's malloc hands blocks above its mmap threshold back to the OS on every free and faults them
+in again on the next step (about 2,000 page faults a step at K = 32, width 64, measured here);
+``retain_freed_memory`` raises the thresholds once per process so the freed blocks are reused.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.func import functional_call, vmap
+
+from ._draws import CHUNK_STEPS, DrawStream
+from .models import MLP
+
+__all__ = ["check_targets", "make_adam", "retain_freed_memory", "stacked_loss", "train_stack"]
+
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters, <malloc.h>
+_allocator_tuned: bool | None = None
+
+
+def retain_freed_memory() -> bool:
+    """Make glibc's malloc keep freed blocks up to 32 MiB (once per process); True when applied.
+
+    The process then holds on to memory it has freed instead of returning it to the OS: a few
+    hundred MB at most for the stacks of this study. A no-op (False) off glibc.
+    """
+    global _allocator_tuned
+    if _allocator_tuned is None:
+        _allocator_tuned = False
+        name = ctypes.util.find_library("c") if sys.platform.startswith("linux") else None
+        if name:
+            try:
+                libc = ctypes.CDLL(name)
+                _allocator_tuned = bool(libc.mallopt(_M_MMAP_THRESHOLD, 32 << 20)) and bool(
+                    libc.mallopt(_M_TRIM_THRESHOLD, 1 << 30))
+            except (OSError, AttributeError):  # not glibc (musl has no mallopt)
+                _allocator_tuned = False
+    return _allocator_tuned
+
+
+def make_adam(params, lr: float) -> torch.optim.Optimizer:
+    """Adam with the fused kernel where torch has one (CPU and CUDA), the default elsewhere."""
+    params = list(params)
+    fused = all(p.device.type in ("cpu", "cuda") and p.dtype.is_floating_point for p in params)
+    return torch.optim.Adam(params, lr=lr, fused=fused or None)
+
+
+def check_targets(outputs: torch.Tensor, y: torch.Tensor) -> None:
+    """ValueError unless ``y`` fits ``outputs [..., n_out]``: labels in range, or one target per output."""
+    n_out = outputs.shape[-1]
+    if y.dtype.is_floating_point:
+        if y.shape[-1] != n_out:
+            raise ValueError(f"float targets y must be [n, n_outputs] with n_outputs = {n_out} "
+                             f"(the model's outputs), got y of shape {tuple(y.shape)}")
+    elif y.numel() and (int(y.min()) < 0 or int(y.max()) >= n_out):
+        raise ValueError(f"class labels must lie in 0..{n_out - 1} (the model has {n_out} outputs), "
+                         f"got labels from {int(y.min())} to {int(y.max())}")
+
+
+def stacked_loss(outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Per-model mean loss ``[K]`` of ``outputs [K, b, n_out]``: MSE for float ``y``, else cross-entropy."""
+    if y.dtype.is_floating_point:
+        return F.mse_loss(outputs, y, reduction="none").flatten(1).mean(1)
+    k, b = y.shape
+    return F.cross_entropy(outputs.flatten(0, 1), y.flatten(), reduction="none").view(k, b).mean(1)
+
+
+class _MLPStack:
+    """Stacked weights of K exact ``MLP``s: ``weights[l]`` ``[K, in, out]``, ``biases[l]`` ``[K, 1, out]``."""
+
+    def __init__(self, models: list[MLP]):
+        self.models = models
+        self.weights = [torch.stack([m.layers[i].weight.detach().T for m in models]).contiguous()
+                        for i in range(len(models[0].layers))]
+        self.biases = [torch.stack([m.layers[i].bias.detach()[None] for m in models]).contiguous()
+                       for i in range(len(models[0].layers))]
+        self.narrow_output = models[0].n_out == 1
+        if self.narrow_output:  # (K, width, 1) -> (K, 1, width): a row to multiply and sum
+            self.weights[-1] = self.weights[-1].transpose(1, 2).contiguous()
+        for tensor in self.weights + self.biases:
+            tensor.requires_grad_(True)
+
+    def parameters(self) -> list[torch.Tensor]:
+        return self.weights + self.biases
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = x  # (K, b, n_in)
+        for weight, bias in zip(self.weights[:-1], self.biases[:-1], strict=True):
+            h = torch.relu(torch.baddbmm(bias, h, weight))  # (K, b, width)
+        if self.narrow_output:
+            return (h * self.weights[-1]).sum(-1, keepdim=True) + self.biases[-1]  # (K, b, 1)
+        return torch.baddbmm(self.biases[-1], h, self.weights[-1])  # (K, b, n_out)
+
+    def rows(self, k: int) -> list[torch.Tensor]:
+        return [t[k].detach().clone() for t in self.parameters()]
+
+    def write_back(self, k: int, rows: list[torch.Tensor] | None = None) -> None:
+        rows = self.rows(k) if rows is None else rows
+        n_layers = len(self.weights)
+        with torch.no_grad():
+            for i, layer in enumerate(self.models[k].layers):
+                weight = rows[i]
+                layer.weight.copy_(weight if (self.narrow_output and i == n_layers - 1) else weight.T)
+                layer.bias.copy_(rows[n_layers + i][0])
+
+
+class _FunctionalStack:
+    """Stacked parameters and buffers of K modules of one architecture, run with ``vmap``."""
+
+    def __init__(self, models: list[nn.Module]):
+        self.models = models
+        self.base = models[0]
+        named = [dict(m.named_parameters()) for m in models]
+        self.params = {name: torch.stack([n[name].detach() for n in named]).requires_grad_(p.requires_grad)
+                       for name, p in named[0].items()}
+        self.stacked_buffers, self.shared_buffers = {}, {}
+        buffers = [dict(m.named_buffers()) for m in models]
+        for name, first in buffers[0].items():
+            if all(torch.equal(first, b[name]) for b in buffers[1:]):
+                self.shared_buffers[name] = first
+            else:
+                self.stacked_buffers[name] = torch.stack([b[name] for b in buffers])
+
+        def one_model(params, buffers, x):
+            return functional_call(self.base, (params, buffers, self.shared_buffers), (x,))
+
+        self._forward = vmap(one_model)
+
+    def parameters(self) -> list[torch.Tensor]:
+        return [p for p in self.params.values() if p.requires_grad]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._forward(self.params, self.stacked_buffers, x)  # (K, b, n_out)
+
+    def rows(self, k: int) -> dict[str, torch.Tensor]:
+        return {name: t[k].detach().clone() for name, t in self.params.items()}
+
+    def write_back(self, k: int, rows: dict[str, torch.Tensor] | None = None) -> None:
+        rows = self.rows(k) if rows is None else rows
+        with torch.no_grad():
+            for name, p in self.models[k].named_parameters():
+                p.copy_(rows[name])
+
+
+def _gather_rows(data: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """``data [K, n, ...]`` at ``index [K, b]`` along dim 1 -> ``[K, b, ...]``."""
+    shape = index.shape + data.shape[2:]
+    return data.gather(1, index.reshape(*index.shape, *([1] * (data.dim() - 2))).expand(shape))
+
+
+def train_stack(models: list[nn.Module], datasets: list[tuple[torch.Tensor, torch.Tensor]], *,
+                steps: int, lr: float, batch_size: int | None, seeds: list[int],
+                augment_groups: list) -> list[dict]:
+    """Train K models of one architecture (same data shapes) at once; return one history each."""
+    retain_freed_memory()
+    start = time.perf_counter()
+    device = next(models[0].parameters()).device
+    stack = _MLPStack(models) if type(models[0]) is MLP else _FunctionalStack(models)
+    X = torch.stack([X for X, _ in datasets]).to(device)  # (K, n, features)
+    y = torch.stack([y for _, y in datasets]).to(device)  # (K, n) or (K, n, n_out)
+    k_models, n, features = X.shape
+    streams = [DrawStream(seed, n, features, batch_size, group)
+               for seed, group in zip(seeds, augment_groups, strict=True)]
+    optimizer = make_adam(stack.parameters(), lr)
+    losses = torch.full((steps, k_models), float("nan"), dtype=torch.float64)  # (steps, K), kept on the CPU
+    stopped_at = [None] * k_models  # the step whose loss was not finite
+    frozen = {}  # k -> weights right after that step
+    for m in models:
+        m.train()
+    step = 0
+    while step < steps and len(frozen) < k_models:
+        chunk = min(CHUNK_STEPS, steps - step)
+        draws = [s.draw(chunk) for s in streams]
+        index = None if draws[0][0] is None else torch.stack([d[0] for d in draws]).to(device)
+        inverse = None if draws[0][1] is None else torch.stack([d[1] for d in draws]).to(device)
+        for t in range(chunk):
+            inputs, targets = (X, y) if index is None else (_gather_rows(X, index[:, t]),
+                                                            _gather_rows(y, index[:, t]))
+            if inverse is not None:
+                inputs = inputs.gather(-1, inverse[:, t])  # (K, b, features)
+            outputs = stack.forward(inputs)  # (K, b, n_out)
+            if step == 0:
+                check_targets(outputs, y)
+            per_model = stacked_loss(outputs, targets)  # (K,)
+            optimizer.zero_grad(set_to_none=True)
+            per_model.sum().backward()
+            optimizer.step()
+            row = per_model.detach().cpu()
+            losses[step] = row
+            if not bool(torch.isfinite(row).all()):
+                for k in torch.nonzero(~torch.isfinite(row)).flatten().tolist():
+                    if stopped_at[k] is None:
+                        stopped_at[k] = step
+                        frozen[k] = stack.rows(k)
+            step += 1
+            if len(frozen) == k_models:
+                break
+    elapsed = time.perf_counter() - start
+    histories = []
+    for k, model in enumerate(models):
+        stack.write_back(k, frozen.get(k))
+        model.eval()
+        last = steps if stopped_at[k] is None else stopped_at[k] + 1
+        histories.append({"loss": losses[:last, k].tolist(), "diverged": stopped_at[k] is not None,
+                          "seconds": elapsed / k_models, "stack_size": k_models,
+                          "stack_seconds": elapsed})
+    return histories

@@ -1,0 +1,198 @@
+"""``python -m symsharing bench``: the per-model training loop against the stacked engine.
+
+Reference workload: K = 32 MLPs 16 -> 64 -> 64 -> 1, 512 samples each, full batch, 500 Adam
+steps. (a) the loop trains plain ``nn.Sequential`` models with ``torch.optim.Adam``, one model
+after another; (b) the engine is ``symsharing.train.fit_many``. Both run with torch's default
+thread count, in alternating repetitions (A B A B ...) because the machine may be shared, and the
+medians are reported. FLOPs are 3x the forward matmul FLOPs (forward + two backward products);
+the GEMM peak is a float32 1024 x 1024 matmul measured on the spot with the same threads.
+
+The last line printed is ``engine/loop speedup: X.XX  fraction of GEMM peak: F.FF``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ._stacked import retain_freed_memory
+from .models import MLP
+from .train import fit_many
+
+__all__ = ["Workload", "REFERENCE", "EXTRA", "TINY", "gemm_peak", "time_loop", "time_engine",
+           "time_study", "STUDY_HOOK", "main"]
+
+# The callable timed for the "full study, quick mode" row: module and attribute name.
+STUDY_HOOK = ("symsharing.experiments", "run_all")
+
+
+@dataclass(frozen=True)
+class Workload:
+    """K MLPs ``n_in -> width -> ... -> 1`` (``depth`` hidden layers), ``n`` samples, full batch."""
+
+    name: str
+    k: int = 32
+    n: int = 512
+    n_in: int = 16
+    width: int = 64
+    depth: int = 2
+    steps: int = 500
+
+    def flops(self) -> int:
+        """3x the forward matmul FLOPs of every model and step."""
+        per_sample = self.n_in * self.width + self.width * self.width * (self.depth - 1) + self.width
+        return 3 * 2 * self.n * per_sample * self.k * self.steps
+
+
+REFERENCE = Workload("reference (K=32, width 64, n=512)")
+EXTRA = (Workload("width 16", width=16), Workload("width 256", width=256),
+         Workload("K=128", k=128), Workload("n=100 per model", n=100))
+TINY = (Workload("tiny", k=4, n=32, n_in=4, width=8, steps=5),)
+
+
+def gemm_peak(size: int = 1024, reps: int = 7, per_rep: int = 4) -> float:
+    """Median GFLOP/s of a float32 ``size x size`` matmul with the current thread count."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    a @ b  # warm-up
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        for _ in range(per_rep):
+            a @ b
+        times.append((time.perf_counter() - start) / per_rep)
+    return 2 * size**3 / statistics.median(times) / 1e9
+
+
+def _data(w: Workload) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    generator = torch.Generator().manual_seed(0)
+    return [(torch.randn(w.n, w.n_in, generator=generator), torch.randn(w.n, 1, generator=generator))
+            for _ in range(w.k)]
+
+
+def _sequential(w: Workload) -> nn.Sequential:
+    sizes = [w.n_in] + [w.width] * w.depth
+    layers = []
+    for a, b in zip(sizes[:-1], sizes[1:], strict=True):
+        layers += [nn.Linear(a, b), nn.ReLU()]
+    return nn.Sequential(*layers, nn.Linear(sizes[-1], 1))
+
+
+def time_loop(w: Workload, data) -> float:
+    """Seconds for the plain loop: one ``nn.Module`` and one ``torch.optim.Adam`` per model, in turn."""
+    start = time.perf_counter()
+    for k, (X, y) in enumerate(data):
+        torch.manual_seed(k)
+        model = _sequential(w)
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+        for _ in range(w.steps):
+            loss = F.mse_loss(model(X), y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+    return time.perf_counter() - start
+
+
+def time_engine(w: Workload, data) -> float:
+    """Seconds for ``fit_many`` on the same models and data (model construction included)."""
+    start = time.perf_counter()
+    models = []
+    for k in range(w.k):
+        torch.manual_seed(k)
+        models.append(MLP(w.n_in, 1, w.width, w.depth))
+    fit_many(models, data, steps=w.steps, lr=1e-3)
+    return time.perf_counter() - start
+
+
+def _alternate(w: Workload, reps: int) -> tuple[list[float], list[float]]:
+    data = _data(w)
+    loop, engine = [], []
+    for _ in range(reps):
+        loop.append(time_loop(w, data))
+        engine.append(time_engine(w, data))
+    return loop, engine
+
+
+def time_study() -> float | None:
+    """Seconds for the whole study in quick mode from an empty cache, or None without the hook."""
+    module_name, attribute = STUDY_HOOK
+    try:
+        run = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError):
+        return None
+    saved = {name: os.environ.get(name) for name in ("SYMSHARING_QUICK", "SYMSHARING_CACHE_DIR")}
+    with tempfile.TemporaryDirectory(prefix="symsharing-bench-") as folder:
+        os.environ.update(SYMSHARING_QUICK="1", SYMSHARING_CACHE_DIR=folder)
+        try:
+            start = time.perf_counter()
+            run(quick=True)
+            return time.perf_counter() - start
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+
+def _row(name: str, how: str, seconds: float, flops: int | None, note: str = "") -> str:
+    rate = f"{flops / seconds / 1e9:9.1f}" if flops else f"{'':9}"
+    count = f"{flops / 1e9:9.1f}" if flops else f"{'':9}"
+    return f"{name:36} {how:7} {seconds:9.2f} {rate} {count}  {note}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print its table; the last line is the speedup and fraction of peak."""
+    parser = argparse.ArgumentParser(prog="python -m symsharing bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--reps", type=int, default=3, help="alternating repetitions of the reference "
+                        "workload, each side (default 3)")
+    parser.add_argument("--extra-reps", type=int, default=1,
+                        help="repetitions of each extra workload, each side (default 1)")
+    parser.add_argument("--no-extra", action="store_true", help="only the reference workload")
+    parser.add_argument("--no-study", action="store_true", help="skip timing the quick study")
+    parser.add_argument("--tiny", action="store_true",
+                        help="a seconds-long smoke run on a tiny workload (format check only)")
+    args = parser.parse_args(argv)
+    if args.reps < 1 or args.extra_reps < 1:
+        parser.error(f"--reps and --extra-reps must be >= 1, got {args.reps} and {args.extra_reps}")
+    started = time.perf_counter()
+    tuned = retain_freed_memory()
+    threads = torch.get_num_threads()
+    reference, extra = (TINY[0], ()) if args.tiny else (REFERENCE, () if args.no_extra else EXTRA)
+    reps = min(args.reps, 2) if args.tiny else args.reps
+    peak = gemm_peak(size=128 if args.tiny else 1024, reps=3 if args.tiny else 7)
+    _alternate(TINY[0], 1)  # warm-up: the first training steps of a process are slow
+    print(f"torch {torch.__version__}, {threads} threads, allocator keeps freed memory: {tuned}; "
+          f"GEMM peak (float32 matmul): {peak:.1f} GFLOP/s")
+    print(f"{'workload':36} {'how':7} {'median s':>9} {'GFLOP/s':>9} {'GFLOP':>9}  note")
+    summary = None
+    for w, n_reps in [(reference, reps)] + [(w, args.extra_reps) for w in extra]:
+        loop, engine = _alternate(w, n_reps)
+        t_loop, t_engine = statistics.median(loop), statistics.median(engine)
+        note = f"{n_reps} reps each, alternating"
+        print(_row(w.name, "loop", t_loop, w.flops(), note), flush=True)
+        print(_row(w.name, "engine", t_engine, w.flops(), f"engine/loop {t_loop / t_engine:.2f}"), flush=True)
+        if summary is None:
+            summary = (t_loop / t_engine, w.flops() / t_engine / 1e9 / peak)
+    if not (args.tiny or args.no_study):
+        seconds = time_study()
+        if seconds is None:
+            print(f"full study (quick mode): not timed, {'.'.join(STUDY_HOOK)} is missing")
+        else:
+            print(_row("full study (quick mode, empty cache)", "engine", seconds, None,
+                       "run_all(quick=True)"))
+    print(f"bench took {time.perf_counter() - started:.0f} s")
+    print(f"engine/loop speedup: {summary[0]:.2f}  fraction of GEMM peak: {summary[1]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
