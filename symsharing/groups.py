@@ -203,15 +203,19 @@ class PermutationGroup:
         ``g`` is one element ``[n]`` (applied to all of ``x``) or a batch ``[b, n]`` applied row by
         row to ``x [b, ..., n]``.
         """
-        g = torch.as_tensor(g)
+        try:
+            g = torch.as_tensor(g)
+        except (TypeError, ValueError, RuntimeError) as error:
+            raise TypeError(f"group element must be a LongTensor [{self.n}], got {g!r}") from error
         if not isinstance(x, torch.Tensor):
             raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
-        if g.dtype != torch.long:
+        if g.dtype.is_floating_point or g.dtype.is_complex or g.dtype == torch.bool:
             raise TypeError(f"group element must be a LongTensor, got dtype {g.dtype}")
+        g = g.long()
         if g.dim() not in (1, 2) or g.shape[-1] != self.n:
             raise ValueError(f"group element must have shape [{self.n}] or [batch, {self.n}], "
                              f"got {tuple(g.shape)}")
-        not_permutation = (g.sort(dim=-1).values != torch.arange(self.n, device=g.device)).any(-1)  # ([b])
+        not_permutation = (g.sort(dim=-1).values != torch.arange(self.n, device=g.device)).any(-1)  # (batch,)
         if bool(not_permutation.any()):
             bad = g if g.dim() == 1 else g[int(not_permutation.nonzero()[0, 0])]
             raise ValueError(f"group element is not a permutation of range({self.n}): "

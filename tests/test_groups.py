@@ -202,6 +202,14 @@ def test_act_is_a_group_action(group, seed):
     assert torch.equal(group.act(identity, x), x)
 
 
+def test_act_accepts_integer_elements_of_any_kind():
+    group, x = cyclic(3), torch.tensor([10.0, 11.0, 12.0])
+    expected = group.act(torch.tensor([1, 2, 0]), x)
+    assert torch.equal(expected, torch.tensor([12.0, 10.0, 11.0]))
+    for g in ([1, 2, 0], torch.tensor([1, 2, 0], dtype=torch.int32), np.array([1, 2, 0])):
+        assert torch.equal(group.act(g, x), expected)
+
+
 def test_act_rejects_bad_elements():
     group = cyclic(3)
     x = torch.zeros(2, 3)
