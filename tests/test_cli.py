@@ -1,0 +1,127 @@
+"""Tests for ``python -m symsharing``: listing, running (locally and on a Dask cluster), errors."""
+
+import os
+import subprocess
+import sys
+import types
+
+import pandas as pd
+import pytest
+import torch
+from dask import distributed
+
+import symsharing
+import symsharing.experiments as experiments
+from symsharing.__main__ import main
+from symsharing.metrics import score
+from symsharing.models import MLP
+from symsharing.settings import is_quick
+from symsharing.tasks import get_task
+from symsharing.train import fit, seed_everything
+
+
+def toy_experiment(quick=None, seeds=None):
+    """A tiny real experiment: one small MLP per seed on the set task."""
+    quick = is_quick() if quick is None else quick
+    rows = []
+    for seed in range(seeds or 2):
+        task = get_task("set")
+        X, y = task.sample(32, seed)
+        X_test, y_test = task.sample(64, 10_000 + seed)
+        seed_everything(seed)
+        model = MLP(8, 1, 8)
+        history = fit(model, X, y, steps=5 if quick else 10, seed=seed)
+        with torch.no_grad():
+            test_score = score(model(X_test), y_test)
+        rows.append({"experiment": "toy", "task": "set", "family": "mlp", "seed": seed, "metric": "mse",
+                     "test_score": test_score, "train_loss": history["loss"][-1], "quick": quick,
+                     "seconds": history["seconds"]})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def toy(monkeypatch):
+    monkeypatch.setattr(experiments, "EXPERIMENTS", {"toy": (toy_experiment, "book/extending.py")})
+    monkeypatch.setenv("SYMSHARING_QUICK", "0")  # restored after the test: --quick sets it
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "symsharing", *args], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "SYMSHARING_QUICK": "0"})
+
+
+def test_list_names_every_experiment_and_its_chapter():
+    result = run_cli("list")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == len(experiments.EXPERIMENTS)
+    for line, (name, (_, chapter)) in zip(lines, experiments.EXPERIMENTS.items(), strict=True):
+        assert line.split()[:2] == [name, chapter]
+
+
+@pytest.mark.parametrize("args", [[], ["--help"], ["list", "--help"], ["run", "--help"]])
+def test_help_everywhere(args):
+    result = run_cli(*args)
+    assert "usage: python -m symsharing" in result.stdout + result.stderr
+    assert result.returncode == (2 if not args else 0)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "no-such-experiment"], "unknown experiment 'no-such-experiment'"),
+    (["run"], "the following arguments are required: NAME|all"),
+    (["run", "robustness", "--seeds", "0"], "--seeds: expected a positive integer, got 0"),
+    (["run", "robustness", "--seeds", "two"], "--seeds: expected a positive integer, got 'two'"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+    (["run", "robustness", "--color"], "unrecognized arguments: --color"),
+])
+def test_bad_arguments_exit_2_without_traceback(args, message):
+    result = run_cli(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_run_writes_csv_and_summary(toy, tmp_path, capsys):
+    assert main(["run", "toy", "--seeds", "3", "--out", str(tmp_path)]) == 0
+    frame = pd.read_csv(tmp_path / "toy.csv")
+    assert frame["seed"].tolist() == [0, 1, 2] and not frame["quick"].any()
+    pd.testing.assert_frame_equal(frame.drop(columns="seconds"),
+                                  toy_experiment(False, 3).drop(columns="seconds"), check_dtype=False)
+    out = capsys.readouterr()
+    assert "1 experiment(s), full sweeps" in out.out and "toy: 3 trained models" in out.out
+    assert f"{frame['test_score'].mean():.3f}" in out.out
+    assert "experiments: 100%" in out.err  # the progress bar
+
+
+def test_quick_switch_sets_the_environment(toy, tmp_path):
+    assert main(["run", "all", "--quick", "--out", str(tmp_path)]) == 0
+    assert os.environ["SYMSHARING_QUICK"] == "1"
+    assert pd.read_csv(tmp_path / "toy.csv")["quick"].all()
+
+
+def test_run_on_a_dask_cluster_equals_a_local_run(toy, tmp_path):
+    assert main(["run", "toy", "--out", str(tmp_path / "local")]) == 0
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
+        assert main(["run", "toy", "--out", str(tmp_path / "dask"), "--scheduler",
+                     cluster.scheduler_address]) == 0
+    local = pd.read_csv(tmp_path / "local" / "toy.csv").drop(columns="seconds")
+    remote = pd.read_csv(tmp_path / "dask" / "toy.csv").drop(columns="seconds")
+    pd.testing.assert_frame_equal(local, remote)
+
+
+def test_unreachable_scheduler_is_a_usage_error(toy, tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["run", "toy", "--out", str(tmp_path), "--scheduler", "tcp://127.0.0.1:9"])
+    assert stop.value.code == 2
+    assert "cannot connect to 'tcp://127.0.0.1:9'" in capsys.readouterr().err
+
+
+def test_bench_delegates_its_arguments(monkeypatch):
+    calls = []
+    fake = types.ModuleType("symsharing.bench")
+    fake.main = lambda argv: calls.append(argv) or 7
+    monkeypatch.setitem(sys.modules, "symsharing.bench", fake)
+    monkeypatch.setattr(symsharing, "bench", fake, raising=False)
+    assert main(["bench", "--help", "--repeats", "3"]) == 7
+    assert calls == [["--help", "--repeats", "3"]]
