@@ -48,9 +48,10 @@ def train_and_hash(task_name: str, family: str, augment: bool, seed: int = 3) ->
 
 
 def fingerprints() -> list[str]:
-    """Hashes of every task's data and of every case's trained weights."""
+    """Hashes of every task's data and of the trained weights of two cases (a shared model, and an
+    MLP trained with augmentation)."""
     data = [data_hash(name, 5) for name in ("set", "ring", "grid")]
-    return data + [train_and_hash(*case) for case in CASES]
+    return data + [train_and_hash(*case) for case in CASES[1:3]]
 
 
 def fingerprints_in_a_fresh_process() -> list[str]:
