@@ -1,0 +1,171 @@
+"""fit_many, the stacked engine: equal to fit model by model, grouping, divergence, and the bench."""
+
+import copy
+import re
+
+import pytest
+import torch
+
+from symsharing import bench
+from symsharing._draws import CHUNK_STEPS
+from symsharing.groups import cyclic, dihedral, symmetric
+from symsharing.models import MLP, SharedMLP, SigmaAsymmetricMLP, WAsymmetricMLP
+from symsharing.sharing import fast_path
+from symsharing.train import fit, fit_many, plan_stacks
+
+DTYPES = [torch.float32, torch.float64]
+STEPS = CHUNK_STEPS + 5  # crosses a chunk boundary of the random draws
+ATOL = {torch.float32: 1e-5, torch.float64: 1e-11}
+
+
+def _data(k, n=20, d=6, dtype=torch.float32, classes=None, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    data = []
+    for _ in range(k):
+        X = torch.randn(n, d, generator=generator, dtype=dtype)  # (n, d)
+        y = (torch.randint(classes, (n,), generator=generator) if classes
+             else torch.randn(n, 1, generator=generator, dtype=dtype))
+        data.append((X, y))
+    return data
+
+
+def _mask_seed():
+    return int(torch.randint(99, ()))  # a different fixed mask / gate per model: stacked buffers
+
+
+def _builders(d=6):
+    return {
+        "mlp": lambda: MLP(d, 1, 8),
+        "shared-deepsets": lambda: SharedMLP(symmetric(d), 1, 3),
+        "shared-circular": lambda: SharedMLP(cyclic(d), 1, 3),
+        "shared-generic": lambda: SharedMLP(dihedral(d), 1, 3),
+        "w-asym": lambda: WAsymmetricMLP(d, 1, 8, n_fixed=2, fixed_std=0.5, seed=_mask_seed()),
+        "sigma-asym": lambda: SigmaAsymmetricMLP(d, 1, 8, seed=_mask_seed()),
+    }
+
+
+def _one_at_a_time(models, data, seeds, groups, **kwargs):
+    return [fit(m, X, y, seed=s, augment_group=g, **kwargs)
+            for m, (X, y), s, g in zip(models, data, seeds, groups, strict=True)]
+
+
+def _assert_same(models_a, models_b, hist_a, hist_b, atol):
+    for a, b, ha, hb in zip(models_a, models_b, hist_a, hist_b, strict=True):
+        for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
+            torch.testing.assert_close(pa, pb, atol=atol, rtol=atol, equal_nan=True)
+        assert ha["diverged"] == hb["diverged"]
+        assert len(ha["loss"]) == len(hb["loss"])
+        torch.testing.assert_close(torch.tensor(ha["loss"]), torch.tensor(hb["loss"]), atol=atol, rtol=atol,
+                                   equal_nan=True)
+
+
+def test_the_three_sharing_paths_are_covered():
+    assert {fast_path(symmetric(6)), fast_path(cyclic(6)), fast_path(dihedral(6))} == {
+        "deepsets", "circular", "generic"}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("family", list(_builders()))
+@pytest.mark.parametrize("batch_size, augment", [(None, False), (7, True)])
+def test_fit_many_equals_fit(dtype, family, batch_size, augment):
+    torch.manual_seed(1)
+    models = [_builders()[family]().to(dtype) for _ in range(3)]
+    copies = [copy.deepcopy(m) for m in models]
+    data = _data(3, dtype=dtype)
+    seeds = [5, 6, 7]
+    groups = [symmetric(6) if augment else None] * 3
+    stacked = fit_many(models, data, steps=STEPS, lr=1e-2, batch_size=batch_size, seeds=seeds,
+                       augment_groups=groups)
+    alone = _one_at_a_time(copies, data, seeds, groups, steps=STEPS, lr=1e-2, batch_size=batch_size)
+    assert [h["stack_size"] for h in stacked] == [3, 3, 3]
+    _assert_same(models, copies, stacked, alone, ATOL[dtype])
+    assert all(not m.training for m in models)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_fit_many_classification(dtype):
+    torch.manual_seed(2)
+    models = [MLP(6, 3, 8).to(dtype) for _ in range(2)] + [SharedMLP(cyclic(6), 3, 2).to(dtype)
+                                                           for _ in range(2)]
+    copies = [copy.deepcopy(m) for m in models]
+    data = _data(4, dtype=dtype, classes=3)
+    stacked = fit_many(models, data, steps=STEPS, lr=1e-2, batch_size=8, seeds=[0, 1, 2, 3])
+    alone = _one_at_a_time(copies, data, [0, 1, 2, 3], [None] * 4, steps=STEPS, lr=1e-2, batch_size=8)
+    _assert_same(models, copies, stacked, alone, ATOL[dtype])
+
+
+def test_mixed_call_is_grouped_and_returned_in_order():
+    torch.manual_seed(3)
+    builders = [lambda: MLP(6, 1, 8), lambda: MLP(6, 1, 4), lambda: SharedMLP(cyclic(6), 1, 3),
+                lambda: MLP(6, 1, 8)]
+    models, data = [], []
+    for k in range(8):
+        models.append(builders[k % 4]())
+        data.append(_data(1, n=20 if k < 6 else 12, seed=k)[0])
+    groups = [None, None, None, None, None, cyclic(6), None, None]  # augmentation splits stacks too
+    stacks = plan_stacks(models, data, augment_groups=groups)
+    assert sorted(k for stack in stacks for k in stack) == list(range(8))
+    assert stacks == [[0, 3, 4], [1], [2], [5], [6], [7]]
+    copies = [copy.deepcopy(m) for m in models]
+    seeds = list(range(10, 18))
+    stacked = fit_many(models, data, steps=STEPS, lr=1e-2, batch_size=5, seeds=seeds, augment_groups=groups)
+    alone = _one_at_a_time(copies, data, seeds, groups, steps=STEPS, lr=1e-2, batch_size=5)
+    _assert_same(models, copies, stacked, alone, ATOL[torch.float32])
+    assert [h["stack_size"] for h in stacked] == [3, 1, 1, 3, 3, 1, 1, 1]
+
+
+def test_stacks_are_split_to_bound_their_activations():
+    models = [MLP(6, 1, 10) for _ in range(7)]
+    data = _data(7, n=20)
+    assert plan_stacks(models, data, max_stack_elements=600) == [[0, 1], [2, 3, 4], [5, 6]]
+    assert plan_stacks(models, data, batch_size=5, max_stack_elements=600) == [list(range(7))]
+    assert plan_stacks(models, data, max_stack_elements=1) == [[k] for k in range(7)]
+
+
+@pytest.mark.parametrize("family", ["mlp", "shared-circular"])
+def test_a_diverging_model_leaves_its_stack_alone(family):
+    torch.manual_seed(4)
+    models = [_builders()[family]() for _ in range(3)]
+    copies = [copy.deepcopy(m) for m in models]
+    data = _data(3)
+    data[1] = (data[1][0] * 1e30, data[1][1])  # the middle model's loss overflows
+    stacked = fit_many(models, data, steps=STEPS, lr=1e-2, batch_size=5, seeds=[0, 1, 2])
+    alone = _one_at_a_time(copies, data, [0, 1, 2], [None] * 3, steps=STEPS, lr=1e-2, batch_size=5)
+    assert [h["diverged"] for h in stacked] == [False, True, False]
+    assert len(stacked[0]["loss"]) == STEPS and len(stacked[1]["loss"]) < STEPS
+    _assert_same(models, copies, stacked, alone, ATOL[torch.float32])
+
+
+def test_a_stack_where_every_model_diverges_stops():
+    torch.manual_seed(5)
+    models = [MLP(6, 1, 8) for _ in range(2)]
+    data = [(X * 1e30, y) for X, y in _data(2)]
+    histories = fit_many(models, data, steps=50)
+    assert all(h["diverged"] and len(h["loss"]) == 1 for h in histories)
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda m, d: fit_many(m, d[:1], steps=2), ValueError, "one dataset per model"),
+    (lambda m, d: fit_many(m, d, steps=2, seeds=[1]), ValueError,
+     r"seeds must hold one entry per model \(2\)"),
+    (lambda m, d: fit_many([m[0], m[0]], d, steps=2), ValueError, "same model object"),
+    (lambda m, d: fit_many(m, d, steps=2, seeds=[0, "b"]), TypeError, "seed must be an int"),
+    (lambda m, d: fit_many(m, [d[0], d[1][0]], steps=2), TypeError, r"a pair \(X, y\)"),
+    (lambda m, d: fit_many(m, d, steps=2, max_stack_elements=0), ValueError, "max_stack_elements"),
+    (lambda m, d: fit_many(m, d, steps=2, augment_groups=[None, cyclic(5)]), ValueError, "acts on 5 points"),
+])
+def test_fit_many_rejects_bad_arguments(call, error, match):
+    with pytest.raises(error, match=match):
+        call([MLP(6, 1, 4), MLP(6, 1, 4)], _data(2))
+
+
+def test_reference_workload_flops():
+    # 3 x forward matmul FLOPs: 2 * 512 * (16*64 + 64*64 + 64*1) per model and step, 32 models, 500 steps
+    assert bench.REFERENCE.flops() == 3 * 2 * 512 * (16 * 64 + 64 * 64 + 64) * 32 * 500
+
+
+def test_bench_tiny_prints_the_summary_line_last(capsys):
+    assert bench.main(["--tiny"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert re.fullmatch(r"engine/loop speedup: \d+\.\d\d  fraction of GEMM peak: \d+\.\d\d", lines[-1])
+    assert any(line.startswith("tiny") and " engine " in line for line in lines)
