@@ -1,0 +1,211 @@
+"""From tidy records to the study's answers: CI summaries, paired effects, exchange rates, claims.
+
+Statistics: 95 % Student-t intervals over seeds (``metrics.confidence_interval``). Effects compare
+two families *paired by seed* (same data, same initial RNG state), and are signed so that a
+positive effect means the first family is better (higher accuracy, lower MSE, smaller gap).
+The claims are those of Kim, "An Empirical Study of Symmetry-Induced Parameter Sharing as an
+Inductive Bias in Neural Networks"; the verdict rule is ``verdict`` below.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .metrics import confidence_interval
+
+__all__ = ["summarize", "sign", "paired_effect", "exchange_rates", "seed_spread", "verdict",
+           "overall_verdict", "claims_table", "controls_table"]
+
+
+def summarize(frame: pd.DataFrame, by: list[str], value: str = "test_score") -> pd.DataFrame:
+    """Mean and 95 % CI of ``value`` per group of ``by``; diverged runs counted, never averaged."""
+    rows = []
+    for keys, group in frame.groupby(by, sort=True):
+        keys = keys if isinstance(keys, tuple) else (keys,)
+        mean, low, high = confidence_interval(group.loc[~group["diverged"], value])
+        rows.append({**dict(zip(by, keys, strict=True)), "mean": mean, "low": low, "high": high,
+                     "runs": len(group), "diverged": int(group["diverged"].sum())})
+    return pd.DataFrame(rows)
+
+
+def sign(metric: str, value: str = "test_score") -> float:
+    """+1 where larger is better (accuracy scores), -1 where smaller is better (MSE, gaps, errors)."""
+    if value in ("generalization_gap", "invariance_error", "train_loss"):
+        return -1.0
+    return 1.0 if metric == "accuracy" else -1.0
+
+
+def _per_seed(frame: pd.DataFrame, family: str, value: str, **where) -> pd.Series:
+    rows = frame[frame["family"] == family]
+    for column, wanted in where.items():
+        rows = rows[rows[column] == wanted]
+    return rows.set_index("seed")[value].astype(float)
+
+
+def paired_effect(frame: pd.DataFrame, task: str, better: str, baseline: str, value: str = "test_score",
+                  **where) -> tuple[float, float, float]:
+    """``sign * (value[better] - value[baseline])`` per seed, on ``task`` and rows matching ``where``;
+    returns (mean, low, high). A diverged run makes its seed's difference NaN (dropped, and visible
+    in the diverged counts)."""
+    rows = frame[frame["task"] == task]
+    if rows.empty:
+        raise KeyError(f"no records for task {task!r}")
+    direction = sign(rows["metric"].iloc[0], value)
+    a, b = _per_seed(rows, better, value, **where), _per_seed(rows, baseline, value, **where)
+    return confidence_interval(direction * (a - b).dropna())
+
+
+def seed_spread(frame: pd.DataFrame, task: str, family: str, baseline: str, value: str = "test_score",
+                level: float = 0.95, **where) -> tuple[float, float, float]:
+    """``log(std[baseline] / std[family])`` over seeds with its F-test interval: positive when
+    ``family`` varies less across seeds than ``baseline``."""
+    rows = frame[frame["task"] == task]
+    a = _per_seed(rows, family, value, **where).dropna()
+    b = _per_seed(rows, baseline, value, **where).dropna()
+    if len(a) < 2 or len(b) < 2 or a.var(ddof=1) == 0 or b.var(ddof=1) == 0:
+        return (math.nan, math.nan, math.nan)
+    ratio = b.var(ddof=1) / a.var(ddof=1)  # F(len(b) - 1, len(a) - 1) under equal variances
+    low = ratio / stats.f.ppf(0.5 + level / 2, len(b) - 1, len(a) - 1)
+    high = ratio / stats.f.ppf(0.5 - level / 2, len(b) - 1, len(a) - 1)
+    return (0.5 * math.log(ratio), 0.5 * math.log(low), 0.5 * math.log(high))
+
+
+def _crossing(sizes: np.ndarray, curve: np.ndarray, target: float, larger_better: bool) -> float:
+    """Smallest n (interpolated linearly in log n) where ``curve`` first reaches ``target``; NaN if never."""
+    reached = curve >= target if larger_better else curve <= target
+    if not reached.any():
+        return math.nan
+    i = int(np.argmax(reached))
+    if i == 0:
+        return float(sizes[0])
+    fraction = (target - curve[i - 1]) / (curve[i] - curve[i - 1])
+    return float(np.exp(np.log(sizes[i - 1]) + fraction * (np.log(sizes[i]) - np.log(sizes[i - 1]))))
+
+
+def exchange_rates(frame: pd.DataFrame, reference: str = "shared",
+                   baselines: tuple[str, ...] = ("mlp", "mlp+aug")) -> pd.DataFrame:
+    """Samples a baseline needs to match ``reference`` at each n, from mean learning curves.
+
+    ``rate = n_needed / n``; where the baseline never reaches the reference's score inside the
+    sampled sizes, ``n_needed`` is NaN and ``rate`` is the lower bound ``max(n) / n``
+    (``lower_bound`` True). Where the baseline already matches at the smallest size, the rate is
+    an upper bound (``upper_bound`` True).
+    """
+    means = summarize(frame, ["task", "family", "n_train"])
+    rows = []
+    for task, per_task in means.groupby("task"):
+        larger_better = frame.loc[frame["task"] == task, "metric"].iloc[0] == "accuracy"
+        target = per_task[per_task["family"] == reference].set_index("n_train")["mean"]
+        for baseline in baselines:
+            curve = per_task[per_task["family"] == baseline].set_index("n_train")["mean"].sort_index()
+            sizes = curve.index.to_numpy(dtype=float)
+            for n, goal in target.items():
+                needed = _crossing(sizes, curve.to_numpy(), goal, larger_better)
+                lower = math.isnan(needed)
+                rate = sizes[-1] / n if lower else needed / n
+                rows.append({"task": task, "baseline": baseline, "n_train": n, "reference_score": goal,
+                             "n_needed": needed, "rate": rate, "lower_bound": lower,
+                             "upper_bound": (not lower) and needed == sizes[0]})
+    return pd.DataFrame(rows)
+
+
+def verdict(low: float, high: float) -> str:
+    """'supported' when the CI of the (signed) effect excludes zero on the positive side,
+    'contradicted' when it excludes zero on the negative side, else 'not supported'."""
+    if low > 0:
+        return "supported"
+    if high < 0:
+        return "contradicted"
+    return "not supported"
+
+
+def overall_verdict(task_verdicts) -> str:
+    """Supported on >= 2 tasks: 'supported'; on exactly 1: 'mixed'; else 'not supported'."""
+    count = sum(v == "supported" for v in task_verdicts)
+    return "supported" if count >= 2 else "mixed" if count == 1 else "not supported"
+
+
+def claims_table(results: dict[str, pd.DataFrame], reference_n: int) -> pd.DataFrame:
+    """The five claims, per task: effect (mean, CI) of shared vs mlp, and the verdict.
+
+    ``results`` maps experiment name to its records; ``reference_n`` is the training-set size at
+    which the single-size claims (1, 2) are measured.
+    """
+    sizes = sorted(results["sample-efficiency"]["n_train"].unique())
+    widths_frame = results["parameter-efficiency"]
+    claims = [
+        ("1a robust to g.x", "robustness", "test_score_transformed", {"n_train": reference_n}),
+        ("1b less seed variance", "robustness", "seed-spread", {"n_train": reference_n}),
+        ("2 smaller train-test gap", "generalization", "generalization_gap", {"n_train": reference_n}),
+        ("3 larger gain with little data", "sample-efficiency", "size-contrast", {}),
+        ("4 larger gain at small capacity", "parameter-efficiency", "width-contrast", {}),
+        ("5 beats dense at equal parameters", "parameter-efficiency", "matched", {}),
+    ]
+    rows = []
+    for claim, experiment, value, where in claims:
+        frame = results[experiment]
+        for task in sorted(frame["task"].unique()):
+            if value == "seed-spread":
+                effect = seed_spread(frame, task, "shared", "mlp", **where)
+            elif value == "size-contrast":
+                effect = _contrast(frame, task, "n_train", sizes[0], sizes[-1])
+            elif value in ("width-contrast", "matched"):
+                effect = _capacity_effect(widths_frame, task, contrast=value == "width-contrast")
+            else:
+                effect = paired_effect(frame, task, "shared", "mlp", value, **where)
+            rows.append({"claim": claim, "task": task, "effect": effect[0], "low": effect[1],
+                         "high": effect[2], "verdict": verdict(effect[1], effect[2])})
+    table = pd.DataFrame(rows)
+    table["overall"] = table.groupby("claim")["verdict"].transform(overall_verdict)
+    return table
+
+
+def _advantage_by_seed(frame: pd.DataFrame, task: str, column: str, level) -> pd.Series:
+    rows = frame[(frame["task"] == task) & (frame[column] == level)]
+    direction = sign(rows["metric"].iloc[0])
+    return direction * (_per_seed(rows, "shared", "test_score") - _per_seed(rows, "mlp", "test_score"))
+
+
+def _contrast(frame: pd.DataFrame, task: str, column: str, small, large) -> tuple[float, float, float]:
+    """Advantage of shared over mlp at ``small`` minus at ``large``, paired by seed."""
+    difference = (_advantage_by_seed(frame, task, column, small)
+                  - _advantage_by_seed(frame, task, column, large))
+    return confidence_interval(difference.dropna())
+
+
+def _capacity_effect(frame: pd.DataFrame, task: str, contrast: bool) -> tuple[float, float, float]:
+    """Parameter-efficiency sweep, size index k = k-th smallest shared model. ``contrast``: the
+    advantage at the smallest size minus at the largest; else the advantage averaged over sizes
+    (the dense MLP there has the same number of free parameters, to the nearest width)."""
+    rows = frame[frame["task"] == task].copy()
+    shared_widths = sorted(rows.loc[rows["family"] == "shared", "width"].unique())
+    dense_widths = sorted(rows.loc[rows["family"] == "mlp", "width"].unique())
+    rows["size_index"] = -1
+    for family, widths in (("shared", shared_widths), ("mlp", dense_widths)):
+        selected = rows["family"] == family
+        rows.loc[selected, "size_index"] = rows.loc[selected, "width"].map(
+            {w: i for i, w in enumerate(widths)})
+    if contrast:
+        return _contrast(rows, task, "size_index", 0, len(shared_widths) - 1)
+    advantages = pd.concat([_advantage_by_seed(rows, task, "size_index", i)
+                            for i in range(len(shared_widths))], axis=1)
+    return confidence_interval(advantages.mean(axis=1).dropna())
+
+
+def controls_table(frame: pd.DataFrame, reference_n: int) -> pd.DataFrame:
+    """What the controls show at ``reference_n``: each control family vs ``shared`` and vs ``mlp``."""
+    rows = []
+    for task in sorted(frame["task"].unique()):
+        present = set(frame.loc[frame["task"] == task, "family"])
+        for family in ("mlp+aug", "mlp+aug+avg", "shared-sub", "shared-wrong"):
+            if family not in present:
+                continue
+            for baseline in ("mlp", "shared"):
+                mean, low, high = paired_effect(frame, task, family, baseline, n_train=reference_n)
+                rows.append({"task": task, "family": family, "versus": baseline, "effect": mean,
+                             "low": low, "high": high, "verdict": verdict(low, high)})
+    return pd.DataFrame(rows)

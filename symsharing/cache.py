@@ -1,0 +1,106 @@
+"""On-disk results cache: one JSON file per unit of work, keyed by what determines its result.
+
+The key is a SHA-256 of the unit's configuration, the device, the dtype and ``code_hash()`` (a hash
+of every ``symsharing/*.py`` file), so a chapter executed twice computes once and any change to the
+package recomputes. Each file holds ``{"checksum", "key", "payload"}``; the checksum is the SHA-256 of
+the canonical JSON of the payload. Writes go to a temporary file in the same folder, then
+``os.replace`` (atomic on POSIX): a killed process leaves either the old entry or the new one, never
+half a file. A corrupt, truncated or mismatched entry is reported with ``warnings.warn`` and
+recomputed. Entries are plain JSON: nothing is unpickled or evaluated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+from .settings import cache_dir
+
+__all__ = ["code_hash", "cache_key", "entry_path", "load_entry", "store_entry", "cached",
+           "CacheCorruptionWarning"]
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+class CacheCorruptionWarning(UserWarning):
+    """A cache entry could not be read back intact; it is recomputed."""
+
+
+def code_hash(package_dir: Path | None = None) -> str:
+    """SHA-256 (first 16 hex digits) over the names and bytes of every ``*.py`` file of the package."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(package_dir or PACKAGE_DIR).glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _canonical(value) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=True).encode()
+
+
+def cache_key(config: dict, *, device: str, dtype: str, code: str | None = None) -> dict:
+    """The full key of a unit: its configuration plus device, dtype and code hash (a JSON dict)."""
+    if not isinstance(config, dict):
+        raise TypeError(f"config must be a dict of JSON values, got {type(config).__name__}")
+    return {"config": config, "device": str(device), "dtype": str(dtype),
+            "code_hash": code if code is not None else code_hash()}
+
+
+def entry_path(key: dict, namespace: str = "units") -> Path:
+    """Where the entry of ``key`` lives: ``cache_dir()/namespace/<sha256 of the key>.json``."""
+    return cache_dir() / namespace / f"{hashlib.sha256(_canonical(key)).hexdigest()[:32]}.json"
+
+
+def store_entry(path: Path, key: dict, payload) -> None:
+    """Write ``payload`` atomically (temporary file + ``os.replace``) with its checksum."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = {"checksum": hashlib.sha256(_canonical(payload)).hexdigest(), "key": key, "payload": payload}
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(_canonical(body))
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def load_entry(path: Path, key: dict):
+    """The payload stored at ``path`` for ``key``; None when absent or unusable (with a warning)."""
+    if not path.exists():
+        return None
+    try:
+        body = json.loads(path.read_bytes())
+        payload, checksum = body["payload"], body["checksum"]
+        intact = hashlib.sha256(_canonical(payload)).hexdigest() == checksum
+        matches = body["key"] == json.loads(_canonical(key))
+    except (ValueError, KeyError, TypeError) as error:
+        warnings.warn(f"cache entry {path} is corrupt ({type(error).__name__}: {error}); recomputing",
+                      CacheCorruptionWarning, stacklevel=3)
+        return None
+    if not intact:
+        warnings.warn(f"cache entry {path} fails its checksum; recomputing", CacheCorruptionWarning,
+                      stacklevel=3)
+        return None
+    if not matches:
+        warnings.warn(f"cache entry {path} holds another key; recomputing", CacheCorruptionWarning,
+                      stacklevel=3)
+        return None
+    return payload
+
+
+def cached(key: dict, compute: Callable[[], object], namespace: str = "units"):
+    """``compute()``'s JSON payload for ``key``, from the cache when an intact entry exists."""
+    path = entry_path(key, namespace)
+    payload = load_entry(path, key)
+    if payload is None:
+        payload = compute()
+        store_entry(path, key, payload)
+    return payload

@@ -1,0 +1,342 @@
+"""The study's four axes, run on every task and model family; tidy records, cached on disk.
+
+Kim, "An Empirical Study of Symmetry-Induced Parameter Sharing as an Inductive Bias in Neural
+Networks" compares a dense MLP, the MLP trained with augmentation and a weight-tied model along
+four axes: symmetric robustness, sample efficiency, parameter efficiency and generalization. Each
+axis here is one function returning a ``pandas.DataFrame`` with one row per trained model and every
+metric (the columns of ``RECORD_COLUMNS``).
+
+Protocol, the same for every family: at seed ``s`` every model sees the same training set
+``task.sample(n_train, s)``, the same test set ``task.sample(n_test, 10_000 + s)`` and the same
+out-of-distribution set ``task.sample_ood(n_test, s)``; initial weights come from
+``seed_everything(s)``; Adam for a fixed number of mini-batch steps. The learning rate of each
+(task, family) is the best of a small grid on a held-out validation set, from one pilot run per
+rate (``select_learning_rates``). Work is cached per unit (task, family, width, n_train, all seeds):
+an interrupted sweep resumes and never retrains a finished unit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import time
+from dataclasses import dataclass, field
+
+import pandas as pd
+import torch
+
+from . import cache
+from .families import FAMILIES, build_model, evaluation_model, families_for, training_family
+from .metrics import invariance_error, metric_name, score
+from .models import count_parameters
+from .settings import is_quick
+from .tasks import Task, get_task
+from .train import default_device, fit_many, loss_function, seed_everything
+
+__all__ = ["RECORD_COLUMNS", "TrainingConfig", "AxisConfig", "config_for", "select_learning_rates",
+           "train_units", "size_sweep", "robustness", "sample_efficiency", "parameter_efficiency",
+           "generalization", "EXPERIMENTS", "run_experiment", "run_all", "matched_width"]
+
+RECORD_COLUMNS = ["experiment", "task", "family", "seed", "n_train", "width", "n_params", "steps", "lr",
+                  "batch_size", "metric", "train_loss", "test_score", "test_score_transformed",
+                  "invariance_error", "ood_score", "diverged", "seconds", "device", "dtype",
+                  "torch_version", "code_hash"]
+EXTRA_COLUMNS = ["train_score", "generalization_gap"]
+TEST_SEED_OFFSET = 10_000
+DTYPE = "float32"
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """How every model is trained and scored (shared by all axes)."""
+
+    steps: int = 600
+    batch_size: int = 128
+    depth: int = 2
+    n_test: int = 2048
+    lr_grid: tuple[float, ...] = (3e-4, 1e-3, 3e-3)
+    lr_n_train: int = 256
+    lr_seed: int = 1000
+    mlp_width: int = 64
+    shared_width: tuple[tuple[str, int], ...] = (("set", 16), ("ring", 8), ("grid", 4))
+
+    def width(self, task: str, family: str) -> int:
+        """Hidden width (dense families) or channel count (shared families) at the default size."""
+        if training_family(family) in ("mlp", "mlp+aug"):
+            return self.mlp_width
+        return dict(self.shared_width)[task]
+
+
+@dataclass(frozen=True)
+class AxisConfig:
+    """One experiment: which tasks, families, seeds and sizes; ``sizes`` are n_train values, or
+    shared channel counts per task for parameter efficiency (dense widths are then matched)."""
+
+    experiment: str
+    seeds: tuple[int, ...]
+    n_trains: tuple[int, ...]
+    tasks: tuple[str, ...] = ("set", "ring", "grid")
+    families: tuple[str, ...] = FAMILIES
+    shared_widths: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+
+
+_QUICK_TRAINING = TrainingConfig(steps=150, n_test=512, lr_grid=(1e-3, 3e-3), lr_n_train=128)
+_FULL_WIDTHS = (("set", (2, 4, 8, 16, 32)), ("ring", (2, 4, 8, 12, 16)), ("grid", (2, 3, 4, 6, 8)))
+_QUICK_WIDTHS = (("set", (4, 16)), ("ring", (4, 8)), ("grid", (2, 4)))
+_CONFIGS = {
+    ("robustness", False): AxisConfig("robustness", tuple(range(5)), (64, 256, 1024)),
+    ("robustness", True): AxisConfig("robustness", (0, 1), (64, 256), training=_QUICK_TRAINING),
+    ("sample-efficiency", False): AxisConfig("sample-efficiency", tuple(range(5)),
+                                             tuple(16 * 2**k for k in range(9))),
+    ("sample-efficiency", True): AxisConfig("sample-efficiency", (0, 1), (16, 64, 256, 1024),
+                                            training=_QUICK_TRAINING),
+    ("parameter-efficiency", False): AxisConfig("parameter-efficiency", tuple(range(5)), (256,),
+                                                shared_widths=_FULL_WIDTHS),
+    ("parameter-efficiency", True): AxisConfig("parameter-efficiency", (0, 1), (256,),
+                                               shared_widths=_QUICK_WIDTHS, training=_QUICK_TRAINING),
+    ("generalization", False): AxisConfig("generalization", tuple(range(5)), (64, 256, 1024)),
+    ("generalization", True): AxisConfig("generalization", (0, 1), (64, 256), training=_QUICK_TRAINING),
+}
+
+
+def config_for(experiment: str, quick: bool | None = None, seeds=None) -> AxisConfig:
+    """The configuration of ``experiment``: quick when ``quick`` (default: ``is_quick()``);
+    ``seeds`` (an int count or a list of seeds) overrides the seeds."""
+    quick = is_quick() if quick is None else bool(quick)
+    if (experiment, quick) not in _CONFIGS:
+        known = ", ".join(sorted({name for name, _ in _CONFIGS}))
+        raise KeyError(f"unknown experiment {experiment!r}; known: {known}")
+    config = _CONFIGS[(experiment, quick)]
+    if seeds is not None:
+        if isinstance(seeds, bool) or not isinstance(seeds, (int, list, tuple, range)):
+            raise TypeError(f"seeds must be an int count or a list of ints, got {seeds!r}")
+        seeds = tuple(range(seeds)) if isinstance(seeds, int) else tuple(int(s) for s in seeds)
+        if not seeds:
+            raise ValueError("seeds must hold at least one seed, got none")
+        config = dataclasses.replace(config, seeds=seeds)
+    return config
+
+
+def _provenance() -> dict:
+    return {"device": str(default_device()), "dtype": DTYPE, "torch_version": torch.__version__,
+            "code_hash": cache.code_hash()}
+
+
+def _better(metric: str, a: float, b: float) -> bool:
+    return a > b if metric == "accuracy" else a < b
+
+
+def select_learning_rates(task: Task, training: TrainingConfig) -> dict[str, float]:
+    """Per trained family, the rate of ``training.lr_grid`` with the best validation score after one
+    pilot run on ``task.sample(lr_n_train, lr_seed)`` at the default width (cached)."""
+    def compute():
+        X, y = task.sample(training.lr_n_train, training.lr_seed)
+        X_val, y_val = task.sample(training.n_test, training.lr_seed + 1)
+        families = [f for f in families_for(task) if f == training_family(f)]
+        validation = {family: [] for family in families}
+        for lr in training.lr_grid:
+            models, groups = [], []
+            for family in families:
+                seed_everything(training.lr_seed)
+                model, group = build_model(task, family, training.width(task.name, family), training.depth)
+                models.append(model)
+                groups.append(group)
+            histories = fit_many(models, [(X, y)] * len(models), steps=training.steps, lr=lr,
+                                 batch_size=training.batch_size, seeds=[training.lr_seed] * len(models),
+                                 augment_groups=groups)
+            for family, model, history in zip(families, models, histories, strict=True):
+                with torch.no_grad():
+                    value = score(model(X_val), y_val)
+                validation[family].append(float("nan") if history["diverged"] else value)
+        chosen = {}
+        for family, values in validation.items():
+            best = None
+            for lr, value in zip(training.lr_grid, values, strict=True):
+                if value == value and (best is None or _better(metric_name(y), value, best[1])):
+                    best = (lr, value)
+            chosen[family] = training.lr_grid[0] if best is None else best[0]
+        return chosen
+
+    key = cache.cache_key({"task": task.name, "training": dataclasses.asdict(training)},
+                          device=str(default_device()), dtype=DTYPE)
+    chosen = cache.cached(key, compute, namespace="learning-rates")
+    return {family: chosen[training_family(family)] for family in families_for(task)}
+
+
+@torch.no_grad()
+def _evaluate(task: Task, family: str, trained, data: dict, seed: int) -> dict:
+    """Every metric of one trained network, scored as ``family``."""
+    model = evaluation_model(task, family, trained, seed)
+    X, y = data["train"]
+    train_outputs = model(X)
+    train_score, test_score = score(train_outputs, y), score(model(data["test"][0]), data["test"][1])
+    metric = metric_name(y)
+    gap = train_score - test_score if metric == "accuracy" else test_score - train_score
+    return {"metric": metric, "train_loss": float(loss_function(train_outputs, y)),
+            "train_score": train_score,
+            "test_score": test_score, "generalization_gap": gap,
+            "test_score_transformed": score(model(data["moved"][0]), data["moved"][1]),
+            "invariance_error": invariance_error(model, task.group, data["test"][0], seed=seed,
+                                                 probabilities=metric == "accuracy"),
+            "ood_score": score(model(data["ood"][0]), data["ood"][1])}
+
+
+def _datasets(task: Task, n_train: int, seed: int, n_test: int) -> dict:
+    X_test, y_test = task.sample(n_test, TEST_SEED_OFFSET + seed)
+    elements = task.group.random_elements(n_test, torch.Generator().manual_seed(seed))  # (n_test, n)
+    return {"train": task.sample(n_train, seed), "test": (X_test, y_test),
+            "moved": (task.group.act(elements, X_test), y_test), "ood": task.sample_ood(n_test, seed)}
+
+
+@contextlib.contextmanager
+def _one_thread():
+    """Tiny models on a shared 2-core machine: one intra-op thread is several times faster (and
+    stabler) than two fighting for the cores (see TOOLCHAIN.md)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def train_units(task: Task, units, seeds, training: TrainingConfig) -> list[dict]:
+    """Records for ``units`` = [(family, width, n_train)] of trained families, every seed each.
+
+    Cached units are read back; the missing ones are trained in one ``fit_many`` call per
+    learning rate (as many models per call as possible) and stored right after that call.
+    """
+    with _one_thread():
+        return _train_units(task, units, seeds, training)
+
+
+def _train_units(task: Task, units, seeds, training: TrainingConfig) -> list[dict]:
+    lrs = select_learning_rates(task, training)
+    provenance = _provenance()
+    keys, records = {}, {}
+    for family, width, n_train in units:
+        config = {"task": task.name, "family": family, "width": width, "n_train": n_train,
+                  "seeds": list(seeds), "steps": training.steps, "batch_size": training.batch_size,
+                  "depth": training.depth, "n_test": training.n_test, "lr": lrs[family]}
+        key = cache.cache_key(config, device=provenance["device"], dtype=DTYPE, code=provenance["code_hash"])
+        keys[(family, width, n_train)] = key
+        payload = cache.load_entry(cache.entry_path(key), key)
+        if payload is not None:
+            records[(family, width, n_train)] = payload
+    missing = [unit for unit in units if unit not in records]
+    for lr in sorted({lrs[family] for family, _, _ in missing}):
+        batch = [(unit, seed) for unit in missing if lrs[unit[0]] == lr for seed in seeds]
+        models, groups, data = [], [], []
+        for (family, width, n_train), seed in batch:
+            data.append(_datasets(task, n_train, seed, training.n_test))
+            seed_everything(seed)
+            model, group = build_model(task, family, width, training.depth)
+            models.append(model)
+            groups.append(group)
+        start = time.perf_counter()
+        histories = fit_many(models, [d["train"] for d in data], steps=training.steps, lr=lr,
+                             batch_size=training.batch_size, seeds=[seed for _, seed in batch],
+                             augment_groups=groups)
+        share = (time.perf_counter() - start) / len(batch)
+        fresh = {}
+        for ((family, width, n_train), seed), model, history, datum in zip(batch, models, histories, data,
+                                                                           strict=True):
+            evaluated = ("mlp+aug", "mlp+aug+avg") if family == "mlp+aug" else (family,)
+            for name in evaluated:
+                row = {"task": task.name, "family": name, "seed": seed, "n_train": n_train, "width": width,
+                       "n_params": count_parameters(model), "steps": training.steps, "lr": lr,
+                       "batch_size": training.batch_size, "diverged": bool(history["diverged"]),
+                       "seconds": float(history.get("seconds", share)), **provenance}
+                metrics = _evaluate(task, name, model, datum, seed)
+                if row["diverged"]:  # reported, never averaged: every score of a diverged run is NaN
+                    metrics = {k: (v if k == "metric" else float("nan")) for k, v in metrics.items()}
+                fresh.setdefault((family, width, n_train), []).append({**row, **metrics})
+        for unit, rows in fresh.items():
+            cache.store_entry(cache.entry_path(keys[unit]), keys[unit], rows)
+            records[unit] = rows
+    return [row for unit in units for row in records[unit]]
+
+
+def _frame(experiment: str, rows: list[dict], families) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=[c for c in RECORD_COLUMNS if c != "experiment"] + EXTRA_COLUMNS)
+    frame.insert(0, "experiment", experiment)
+    return frame[frame["family"].isin(families)].reset_index(drop=True)
+
+
+def _trained(task: Task, families) -> list[str]:
+    return list(dict.fromkeys(training_family(f) for f in families_for(task, families)))
+
+
+def size_sweep(config: AxisConfig) -> pd.DataFrame:
+    """Records of every task x family x seed x ``config.n_trains`` at the default widths."""
+    rows = []
+    for name in config.tasks:
+        task = get_task(name)
+        units = [(family, config.training.width(name, family), n_train)
+                 for n_train in config.n_trains for family in _trained(task, config.families)]
+        rows += train_units(task, units, config.seeds, config.training)
+    return _frame(config.experiment, rows, config.families)
+
+
+def robustness(quick: bool | None = None, seeds=None) -> pd.DataFrame:
+    """Score on ``g.x`` (random g of the task's group) vs on ``x``, and invariance error, per size."""
+    return size_sweep(config_for("robustness", quick, seeds))
+
+
+def sample_efficiency(quick: bool | None = None, seeds=None) -> pd.DataFrame:
+    """Test score vs training-set size (log-spaced ``n_trains``) for every family."""
+    return size_sweep(config_for("sample-efficiency", quick, seeds))
+
+
+def generalization(quick: bool | None = None, seeds=None) -> pd.DataFrame:
+    """Train–test gap (``generalization_gap``) and out-of-distribution score per size."""
+    return size_sweep(config_for("generalization", quick, seeds))
+
+
+def matched_width(task: Task, n_params: int, depth: int = 2) -> int:
+    """The MLP width whose free-parameter count is closest to ``n_params`` on ``task``."""
+    n_in, n_out = task.group.n, task.n_outputs
+
+    def count(width: int) -> int:
+        return n_in * width + width + (depth - 1) * (width * width + width) + width * n_out + n_out
+
+    return min(range(1, 4097), key=lambda width: (abs(count(width) - n_params), width))
+
+
+def parameter_efficiency(quick: bool | None = None, seeds=None) -> pd.DataFrame:
+    """Test score vs ``n_params``: shared families at each channel count of ``shared_widths``;
+    the dense families at the widths whose parameter counts match the shared model's."""
+    config = config_for("parameter-efficiency", quick, seeds)
+    rows, n_train = [], config.n_trains[0]
+    for name in config.tasks:
+        task = get_task(name)
+        units = []
+        for channels in dict(config.shared_widths)[name]:
+            seed_everything(0)
+            shared, _ = build_model(task, "shared", channels, config.training.depth)
+            dense = matched_width(task, count_parameters(shared), config.training.depth)
+            units += [(family, dense if family in ("mlp", "mlp+aug") else channels, n_train)
+                      for family in _trained(task, config.families)]
+        rows += train_units(task, units, config.seeds, config.training)
+    return _frame(config.experiment, rows, config.families)
+
+
+EXPERIMENTS = {
+    "robustness": (robustness, "book/robustness.py"),
+    "sample-efficiency": (sample_efficiency, "book/sample_efficiency.py"),
+    "parameter-efficiency": (parameter_efficiency, "book/parameter_efficiency.py"),
+    "generalization": (generalization, "book/generalization.py"),
+}
+
+
+def run_experiment(name: str, quick: bool | None = None, seeds=None) -> pd.DataFrame:
+    """Run (or read from the cache) the experiment called ``name``; see ``EXPERIMENTS``."""
+    if name not in EXPERIMENTS:
+        raise KeyError(f"unknown experiment {name!r}; known: {', '.join(EXPERIMENTS)}")
+    return EXPERIMENTS[name][0](quick=quick, seeds=seeds)
+
+
+def run_all(quick: bool | None = None) -> pd.DataFrame:
+    """Every experiment of the study, one table."""
+    return pd.concat([run_experiment(name, quick) for name in EXPERIMENTS], ignore_index=True)

@@ -1,0 +1,130 @@
+"""Figures of the experiment chapters: learning curves with 95 % CI bands, exchange rates, claims.
+
+Plotting only: every function takes tidy records (or tables computed from them by
+``symsharing.analysis``) and returns a matplotlib ``Figure``; nothing here trains or scores.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from .analysis import summarize
+
+__all__ = ["FAMILY_STYLE", "plot_curves", "plot_exchange_rates", "plot_effects"]
+
+FAMILY_STYLE = {
+    "mlp": {"color": "tab:gray", "marker": "o"},
+    "mlp+aug": {"color": "tab:blue", "marker": "s"},
+    "mlp+aug+avg": {"color": "tab:cyan", "marker": "D"},
+    "shared": {"color": "tab:red", "marker": "^"},
+    "shared-sub": {"color": "tab:orange", "marker": "v"},
+    "shared-wrong": {"color": "tab:purple", "marker": "x"},
+}
+VALUE_LABELS = {
+    "test_score": "test {metric}", "test_score_transformed": "test {metric} on g·x",
+    "invariance_error": "invariance error", "ood_score": "out-of-distribution {metric}",
+    "generalization_gap": "train–test gap ({metric})", "train_score": "train {metric}",
+}
+
+
+def _check_columns(frame: pd.DataFrame, columns) -> None:
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"expected a pandas DataFrame of records, got {type(frame).__name__}")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise KeyError(f"records lack the columns {missing}; they have {list(frame.columns)}")
+
+
+def plot_curves(frame: pd.DataFrame, x: str = "n_train", value: str = "test_score", families=None,
+                logx: bool = True, logy: bool | None = None, title: str | None = None) -> plt.Figure:
+    """One panel per task: mean of ``value`` against ``x`` per family, with its 95 % CI band.
+
+    Diverged runs are left out of the means; the legend counts them where there are any.
+    """
+    _check_columns(frame, ["task", "family", "seed", "diverged", "metric", x, value])
+    tasks = list(dict.fromkeys(frame["task"]))
+    figure, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.4), squeeze=False)
+    for ax, task in zip(axes[0], tasks, strict=True):
+        rows = frame[frame["task"] == task]
+        metric = rows["metric"].iloc[0]
+        summary = summarize(rows, ["family", x], value)
+        for family in families or list(dict.fromkeys(rows["family"])):
+            curve = summary[summary["family"] == family].sort_values(x)
+            if curve.empty:
+                continue
+            style = FAMILY_STYLE.get(family, {})
+            label = family + (f" ({curve['diverged'].sum()} diverged)" if curve["diverged"].sum() else "")
+            ax.plot(curve[x], curve["mean"], label=label, markersize=4, **style)
+            ax.fill_between(curve[x], curve["low"], curve["high"], color=style.get("color"), alpha=0.18,
+                            linewidth=0)
+        ax.set_xscale("log" if logx else "linear")
+        if logy if logy is not None else metric == "mse" or value == "invariance_error":
+            ax.set_yscale("log")
+        ax.set_xlabel({"n_train": "training-set size n", "n_params": "free parameters"}.get(x, x))
+        ax.set_ylabel(VALUE_LABELS.get(value, value).format(metric=metric))
+        ax.set_title(f"{task} task")
+        ax.grid(alpha=0.3)
+    axes[0][-1].legend(fontsize=7, loc="best")
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def plot_exchange_rates(rates: pd.DataFrame, group_orders: dict[str, int]) -> plt.Figure:
+    """One panel per task: samples the baseline needs / samples the shared model had, against n.
+
+    Filled markers are interpolated rates; open triangles are lower bounds (the baseline never
+    catches up inside the sampled sizes). The dashed line is the order of the task's group.
+    """
+    _check_columns(rates, ["task", "baseline", "n_train", "rate", "lower_bound"])
+    tasks = list(dict.fromkeys(rates["task"]))
+    figure, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.4), squeeze=False)
+    for ax, task in zip(axes[0], tasks, strict=True):
+        rows = rates[rates["task"] == task]
+        for baseline in dict.fromkeys(rows["baseline"]):
+            curve = rows[rows["baseline"] == baseline].sort_values("n_train")
+            style = FAMILY_STYLE.get(baseline, {})
+            ax.plot(curve["n_train"], curve["rate"], color=style.get("color"), label=f"{baseline} / shared")
+            exact, bound = curve[~curve["lower_bound"]], curve[curve["lower_bound"]]
+            ax.scatter(exact["n_train"], exact["rate"], color=style.get("color"), s=18)
+            ax.scatter(bound["n_train"], bound["rate"], marker="^", facecolors="none",
+                       edgecolors=style.get("color"), s=40)
+        if task in group_orders:
+            ax.axhline(group_orders[task], color="black", linestyle="--", linewidth=1,
+                       label=f"|G| = {group_orders[task]:,}")
+        ax.axhline(1, color="gray", linewidth=0.8)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("samples given to the shared model, n")
+        ax.set_ylabel("exchange rate (samples needed / n)")
+        ax.set_title(f"{task} task")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    figure.tight_layout()
+    return figure
+
+
+def plot_effects(table: pd.DataFrame, label: str = "claim") -> plt.Figure:
+    """Forest plot: each row's effect with its 95 % CI, one colour per task; zero marked."""
+    _check_columns(table, [label, "task", "effect", "low", "high"])
+    labels = list(dict.fromkeys(table[label]))
+    tasks = list(dict.fromkeys(table["task"]))
+    figure, axes = plt.subplots(1, len(labels), figsize=(2.3 * len(labels), 2.8), squeeze=False)
+    colors = dict(zip(tasks, plt.rcParams["axes.prop_cycle"].by_key()["color"], strict=False))
+    for ax, name in zip(axes[0], labels, strict=True):
+        rows = table[table[label] == name].reset_index(drop=True)
+        positions = np.arange(len(rows))
+        for i, row in rows.iterrows():
+            error = [[row["effect"] - row["low"]], [row["high"] - row["effect"]]]
+            ax.errorbar([i], [row["effect"]], yerr=error if np.isfinite(error).all() else None, fmt="o",
+                        color=colors[row["task"]], capsize=3)
+        ax.axhline(0, color="black", linewidth=0.8)
+        ax.set_xticks(positions, rows["task"], fontsize=7)
+        ax.set_title(name, fontsize=8)
+        ax.grid(alpha=0.3, axis="y")
+    axes[0][0].set_ylabel("effect (positive: as claimed)")
+    figure.tight_layout()
+    return figure
