@@ -168,4 +168,4 @@ def test_bench_tiny_prints_the_summary_line_last(capsys):
     assert bench.main(["--tiny"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert re.fullmatch(r"engine/loop speedup: \d+\.\d\d  fraction of GEMM peak: \d+\.\d\d", lines[-1])
-    assert any(line.startswith("tiny") and " engine " in line for line in lines)
+    assert any(line.startswith(bench.TINY.name) and " engine " in line for line in lines)
