@@ -18,7 +18,7 @@ from symsharing.models import MLP, SharedMLP, SigmaAsymmetricMLP, WAsymmetricMLP
 from symsharing.sharing import InvariantReadout, SharedLinear
 from symsharing.tasks import get_task
 from symsharing.testing import assert_equivariant, assert_invariant
-from symsharing.train import fit
+from symsharing.train import fit, seed_everything
 
 C5, S4 = cyclic(5), symmetric(4)
 X8 = torch.randn(16, 8)  # the set task's inputs
@@ -124,7 +124,20 @@ CATALOGUE = [
          r"seed must be an int, got 1.5"),
     case("label-shape", lambda: get_task("grid").label(torch.zeros(3, 48)), ValueError,
          r"task 'grid': X must have shape \[batch, 49\], got \(3, 48\)"),
+    case("sample-ood-negative", lambda: get_task("grid").sample_ood(-5, 0), ValueError,
+         r"n must be a non-negative int, got -5"),
+    case("label-not-tensor", lambda: get_task("set").label("x"),
+         TypeError, r"X must be a torch.Tensor, got str"),
+    case("label-3d", lambda: get_task("ring").label(torch.zeros(2, 16, 1)), ValueError,
+         r"task 'ring': X must have shape \[batch, 16\], got \(2, 16, 1\)"),
     # --- training
+    case("seed-everything-float", lambda: seed_everything(1.5), TypeError, r"seed must be an int, got 1.5"),
+    case("fit-X-vector", lambda: fit(mlp(), torch.zeros(16), Y_SET, steps=1), ValueError,
+         r"X must be a non-empty \[n, features\] tensor, got shape \(16,\)"),
+    case("fit-X-empty", lambda: fit(mlp(), torch.zeros(0, 8), Y_SET[:0], steps=1), ValueError,
+         r"X must be a non-empty \[n, features\] tensor, got shape \(0, 8\)"),
+    case("fit-y-list", lambda: fit(mlp(), X8, [0.0] * 16, steps=1),
+         TypeError, r"y must be a torch.Tensor, got list"),
     case("fit-steps", lambda: fit(mlp(), X8, Y_SET, steps=0),
          ValueError, r"steps must be a positive int, got 0"),
     case("fit-lr", lambda: fit(mlp(), X8, Y_SET, steps=1, lr=-0.1), ValueError,
