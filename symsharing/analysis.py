@@ -17,7 +17,8 @@ from scipy import stats
 
 from .metrics import confidence_interval
 
-__all__ = ["summarize", "sign", "paired_effect", "exchange_rates", "seed_spread", "verdict",
+__all__ = ["summarize", "sign", "paired_effect", "exchange_rates", "format_rate", "format_effect",
+           "study_seconds", "divergence_table", "capacity_effect", "seed_spread", "verdict",
            "overall_verdict", "claims_table", "controls_table"]
 
 
@@ -113,6 +114,32 @@ def exchange_rates(frame: pd.DataFrame, reference: str = "shared",
     return pd.DataFrame(rows)
 
 
+def format_rate(rate: float, lower_bound: bool, upper_bound: bool = False) -> str:
+    """'12×', '> 64×' (never caught up) or '≤ 1×' (caught up at the smallest size)."""
+    prefix = "> " if lower_bound else "≤ " if upper_bound else ""
+    return f"{prefix}{rate:.3g}×"
+
+
+def format_effect(effect: tuple[float, float, float], digits: int = 3) -> str:
+    """'0.123 [0.045, 0.201]': a mean with its 95 % CI."""
+    mean, low, high = effect
+    return f"{mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def study_seconds(frame: pd.DataFrame) -> float:
+    """Compute time recorded in the records (training + scoring), each run counted once even when
+    several experiments share it."""
+    keys = ["task", "family", "seed", "n_train", "width", "steps", "lr", "batch_size", "code_hash"]
+    return float(frame.drop_duplicates(keys)["seconds"].sum())
+
+
+def divergence_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Diverged runs out of all runs, per family (rows) and task (columns), e.g. '0 / 10'."""
+    counts = frame.groupby(["family", "task"])["diverged"].agg(["sum", "count"])
+    text = counts["sum"].astype(int).astype(str) + " / " + counts["count"].astype(str)
+    return text.unstack("task").fillna("")
+
+
 def verdict(low: float, high: float) -> str:
     """'supported' when the CI of the (signed) effect excludes zero on the positive side,
     'contradicted' when it excludes zero on the negative side, else 'not supported'."""
@@ -154,7 +181,7 @@ def claims_table(results: dict[str, pd.DataFrame], reference_n: int) -> pd.DataF
             elif value == "size-contrast":
                 effect = _contrast(frame, task, "n_train", sizes[0], sizes[-1])
             elif value in ("width-contrast", "matched"):
-                effect = _capacity_effect(widths_frame, task, contrast=value == "width-contrast")
+                effect = capacity_effect(widths_frame, task, contrast=value == "width-contrast")
             else:
                 effect = paired_effect(frame, task, "shared", "mlp", value, **where)
             rows.append({"claim": claim, "task": task, "effect": effect[0], "low": effect[1],
@@ -177,7 +204,7 @@ def _contrast(frame: pd.DataFrame, task: str, column: str, small, large) -> tupl
     return confidence_interval(difference.dropna())
 
 
-def _capacity_effect(frame: pd.DataFrame, task: str, contrast: bool) -> tuple[float, float, float]:
+def capacity_effect(frame: pd.DataFrame, task: str, contrast: bool) -> tuple[float, float, float]:
     """Parameter-efficiency sweep, size index k = k-th smallest shared model. ``contrast``: the
     advantage at the smallest size minus at the largest; else the advantage averaged over sizes
     (the dense MLP there has the same number of free parameters, to the nearest width)."""

@@ -11,6 +11,7 @@ recomputed. Entries are plain JSON: nothing is unpickled or evaluated.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -32,9 +33,24 @@ class CacheCorruptionWarning(UserWarning):
 
 
 def code_hash(package_dir: Path | None = None) -> str:
-    """SHA-256 (first 16 hex digits) over the names and bytes of every ``*.py`` file of the package."""
+    """SHA-256 (first 16 hex digits) over the names and bytes of every ``*.py`` file of the package.
+
+    Without ``package_dir``: the installed package, hashed once per process, so that every entry a
+    process writes is keyed by the code it imported (an edit made meanwhile does not split a run).
+    """
+    if package_dir is None:
+        return _imported_code_hash()
+    return _hash_folder(Path(package_dir))
+
+
+@functools.lru_cache(maxsize=1)
+def _imported_code_hash() -> str:
+    return _hash_folder(PACKAGE_DIR)
+
+
+def _hash_folder(package_dir: Path) -> str:
     digest = hashlib.sha256()
-    for path in sorted(Path(package_dir or PACKAGE_DIR).glob("*.py")):
+    for path in sorted(package_dir.glob("*.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
