@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 CHAPTERS := $(wildcard book/*.py)
 NOTEBOOKS := $(CHAPTERS:.py=.ipynb)
 
-.PHONY: install book test lint unit notebooks nbval build-quick clean
+.PHONY: install book test lint unit thorough notebooks nbval build-quick clean
 
 install: $(VENV)/.installed
 
@@ -26,7 +26,10 @@ lint: install
 	$(BIN)/ruff check .
 
 unit: install
-	$(BIN)/pytest tests -q
+	SYMSHARING_HYPOTHESIS_PROFILE=ci $(BIN)/pytest tests -q
+
+thorough: install
+	SYMSHARING_HYPOTHESIS_PROFILE=thorough $(BIN)/pytest tests -q
 
 nbval: notebooks
 	SYMSHARING_QUICK=1 $(BIN)/pytest --nbval-lax -q -p no:cacheprovider $(NOTEBOOKS)
