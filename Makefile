@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 CHAPTERS := $(wildcard book/*.py)
 NOTEBOOKS := $(CHAPTERS:.py=.ipynb)
 
-.PHONY: install book test lint unit thorough notebooks nbval build-quick clean
+.PHONY: install book test lint unit thorough notebooks nbval build-quick browser clean
 
 install: $(VENV)/.installed
 
@@ -37,7 +37,12 @@ nbval: notebooks
 build-quick: notebooks
 	SYMSHARING_QUICK=1 $(BIN)/jupyter-book build . -W --keep-going
 
-test: lint unit nbval build-quick
+# headless Chromium reads every page of the built book (tests/browser; skipped without Chromium
+# outside CI, failed in CI): run after build-quick
+browser: install
+	$(BIN)/pytest tests/browser -q -p no:cacheprovider
+
+test: lint unit nbval build-quick browser
 
 clean:
 	rm -rf _build $(NOTEBOOKS)
