@@ -51,7 +51,7 @@ DEVICE = "cpu"  # every model is built and trained on the CPU (tiny models; see 
 class TrainingConfig:
     """How every model is trained and scored (shared by all axes)."""
 
-    steps: int = 600
+    steps: int = 400
     batch_size: int = 128
     depth: int = 2
     n_test: int = 2048

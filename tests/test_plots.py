@@ -1,0 +1,70 @@
+"""Figures: one panel per task, one line and one CI band per family, bounds drawn apart, bad input."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from symsharing import analysis, plots  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def records(diverged_seed=None):
+    rows = []
+    for task, metric in (("ring", "accuracy"), ("set", "mse")):
+        for family, base in (("mlp", 0.5), ("shared", 0.8)):
+            for n in (16, 64, 256):
+                for seed in range(3):
+                    value = base + 0.01 * seed + 0.05 * (n == 256)
+                    rows.append({"task": task, "family": family, "seed": seed, "n_train": n,
+                                 "n_params": n * 10, "metric": metric, "test_score": value,
+                                 "invariance_error": 0.1 + seed, "diverged": seed == diverged_seed})
+    return pd.DataFrame(rows)
+
+
+def test_curves_have_a_panel_per_task_and_a_band_per_family():
+    figure = plots.plot_curves(records())
+    assert len(figure.axes) == 2
+    for ax in figure.axes:
+        assert len(ax.get_lines()) == 2 and len(ax.collections) == 2  # mean lines, CI bands
+        assert ax.get_xscale() == "log"
+    assert figure.axes[1].get_yscale() == "log"  # MSE on a log scale
+    assert [t.get_text() for t in figure.axes[-1].get_legend().get_texts()] == ["mlp", "shared"]
+
+
+def test_curves_report_diverged_runs_in_the_legend():
+    figure = plots.plot_curves(records(diverged_seed=0), x="n_params")
+    labels = [t.get_text() for t in figure.axes[-1].get_legend().get_texts()]
+    assert labels == ["mlp (3 diverged)", "shared (3 diverged)"]
+    assert figure.axes[0].get_xlabel() == "free parameters"
+
+
+def test_exchange_rates_draw_lower_bounds_and_the_group_order():
+    rates = analysis.exchange_rates(records(), baselines=("mlp",))
+    figure = plots.plot_exchange_rates(rates, {"ring": 16, "set": 40320})
+    ax = figure.axes[0]
+    assert any(line.get_ydata()[0] == 16 for line in ax.get_lines())  # the |G| line
+    bounds = ax.collections[1].get_offsets()
+    assert len(bounds) == rates[(rates["task"] == "ring") & rates["lower_bound"]].shape[0]
+
+
+def test_effects_forest_plot():
+    table = pd.DataFrame({"claim": ["1", "1", "2"], "task": ["ring", "set", "ring"],
+                          "effect": [0.1, -0.2, 0.3], "low": [0.0, -0.3, 0.1], "high": [0.2, -0.1, 0.5]})
+    figure = plots.plot_effects(table)
+    assert len(figure.axes) == 2 and figure.axes[0].get_title() == "1"
+
+
+def test_bad_records_are_named():
+    with pytest.raises(KeyError, match="lack the columns"):
+        plots.plot_curves(pd.DataFrame({"task": ["set"]}))
+    with pytest.raises(TypeError, match="pandas DataFrame"):
+        plots.plot_curves([{"task": "set"}])
