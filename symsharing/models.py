@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 from torch import nn
@@ -12,7 +14,7 @@ from torch import nn
 from .groups import PermutationGroup
 from .sharing import InvariantReadout, SharedLinear, _check_channels, _check_features
 
-__all__ = ["MLP", "SharedMLP", "count_parameters"]
+__all__ = ["MLP", "SharedMLP", "WAsymmetricMLP", "SigmaAsymmetricMLP", "count_parameters"]
 
 
 def _check_depth(depth) -> int:
@@ -92,3 +94,98 @@ def count_parameters(model: nn.Module) -> int:
     total = sum(p.numel() for p in model.parameters() if p.requires_grad)
     frozen = sum(m.n_frozen_entries() for m in model.modules() if hasattr(m, "n_frozen_entries"))
     return int(total - frozen)
+
+
+# --- Networks without parameter symmetries (Lim, Putterman, Walters, Maron & Jegelka, "The Empirical
+# Impact of Neural Parameter Symmetries, or Lack Thereof", NeurIPS 2024) ---------------------------
+
+
+def _check_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {seed!r} ({type(seed).__name__})")
+    return seed
+
+
+class FixedEntryLinear(nn.Module):
+    """``nn.Linear`` whose entries under ``fixed_mask`` are frozen at ``fixed_values``.
+
+    The layer computes with the effective weight ``where(fixed_mask, fixed_values, weight)``, so the
+    masked entries of the trainable ``weight`` get zero gradient and never act; they are kept equal
+    to the fixed values (``weight`` *is* the effective weight) unless something overwrites them.
+    """
+
+    def __init__(self, linear: nn.Linear, fixed_mask: torch.Tensor, fixed_values: torch.Tensor):
+        super().__init__()
+        self.in_features, self.out_features = linear.in_features, linear.out_features
+        self.register_buffer("fixed_mask", fixed_mask)  # (out, in) bool
+        self.register_buffer("fixed_values", torch.where(fixed_mask, fixed_values, 0.0))  # (out, in)
+        self.weight = nn.Parameter(torch.where(fixed_mask, fixed_values, linear.weight.detach()))
+        self.bias = nn.Parameter(linear.bias.detach().clone())
+
+    def effective_weight(self) -> torch.Tensor:
+        return torch.where(self.fixed_mask, self.fixed_values, self.weight)  # (out, in)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.linear(x, self.effective_weight(), self.bias)
+
+    def n_frozen_entries(self) -> int:
+        return int(self.fixed_mask.sum())
+
+    @torch.no_grad()
+    def restore_fixed_entries(self) -> None:
+        """Write the fixed values back into ``weight`` (after an outside edit of the tensor)."""
+        self.weight.copy_(self.effective_weight())
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, " \
+               f"n_frozen={self.n_frozen_entries()}"
+
+
+class WAsymmetricMLP(MLP):
+    """W-Asymmetric MLP: each row of each weight matrix has ``n_fixed`` entries frozen at N(0, std²).
+
+    Mask and fixed values come from ``torch.Generator().manual_seed(seed)`` alone, so two networks
+    with the same ``seed`` share them in every process; the free weights and biases are initialised
+    as in ``MLP`` from the global torch RNG. With ``n_fixed = 0`` it is an ``MLP``.
+    """
+
+    def __init__(self, n_in: int, n_out: int, width: int, depth: int = 2, *, n_fixed: int,
+                 fixed_std: float, seed: int):
+        super().__init__(n_in, n_out, width, depth)
+        if isinstance(n_fixed, bool) or not isinstance(n_fixed, int):
+            raise TypeError(f"n_fixed must be an int, got {n_fixed!r} ({type(n_fixed).__name__})")
+        smallest_fan_in = min(layer.in_features for layer in self.layers)
+        if not 0 <= n_fixed <= smallest_fan_in:
+            raise ValueError(f"n_fixed must be in [0, {smallest_fan_in}] (the smallest fan-in), "
+                             f"got {n_fixed}")
+        if isinstance(fixed_std, bool) or not isinstance(fixed_std, (int, float)) \
+                or not math.isfinite(fixed_std) or fixed_std < 0:
+            raise ValueError(f"fixed_std must be a finite number >= 0, got {fixed_std!r}")
+        self.n_fixed, self.fixed_std, self.seed = n_fixed, float(fixed_std), _check_seed(seed)
+        generator = torch.Generator().manual_seed(seed)
+        fixed_layers = []
+        for layer in self.layers:
+            shape = (layer.out_features, layer.in_features)
+            chosen = torch.rand(shape, generator=generator).argsort(dim=1)[:, :n_fixed]  # (out, n_fixed)
+            mask = torch.zeros(shape, dtype=torch.bool).scatter_(1, chosen, True)  # (out, in)
+            values = self.fixed_std * torch.randn(shape, generator=generator)  # (out, in)
+            fixed_layers.append(FixedEntryLinear(layer, mask, values.to(layer.weight.dtype)))
+        self.layers = nn.ModuleList(fixed_layers)
+
+
+class SigmaAsymmetricMLP(MLP):
+    """σ-Asymmetric MLP: hidden nonlinearity ``sigmoid(F h) * h`` with a fixed F ~ N(0, 1) per layer.
+
+    Lim et al. call it FiGLU. The matrices ``gate_matrices[l]`` ``[width, width]`` are buffers drawn
+    from ``torch.Generator().manual_seed(seed)``; the linear layers are those of ``MLP``.
+    """
+
+    def __init__(self, n_in: int, n_out: int, width: int, depth: int = 2, *, seed: int):
+        super().__init__(n_in, n_out, width, depth)
+        self.seed = _check_seed(seed)
+        generator = torch.Generator().manual_seed(seed)
+        self.register_buffer("gate_matrices", torch.randn(depth, width, width, generator=generator))
+
+    def hidden_activation(self, h: torch.Tensor, layer: int) -> torch.Tensor:
+        gate = torch.sigmoid(h @ self.gate_matrices[layer].T)  # (batch, width)
+        return gate * h
