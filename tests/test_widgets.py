@@ -90,12 +90,26 @@ def test_group_figure_bad_layout():
         widgets.group_figure(cyclic(5), "grid")
 
 
-def test_group_explorer_redraws_on_change():
+@pytest.fixture
+def shown(monkeypatch):
+    """The figures the explorers draw, in order (no kernel needed)."""
+    figures = []
+    monkeypatch.setattr(widgets, "_show", lambda output, fig: figures.append(fig))
+    return figures
+
+
+def test_group_explorer_redraws_on_change(shown):
     explorer = widgets.group_explorer("cyclic", 6)
-    controls = explorer.children[0].children
-    assert [c.value for c in controls] == ["cyclic", 6, 1]
-    controls[0].value = "grid_dihedral"  # redraws through the observer, without error
-    controls[1].value = 3
+    name, size, channels = explorer.children[0].children
+    assert [name.value, size.value, channels.value] == ["cyclic", 6, 1]
+    assert shown[-1]._suptitle.get_text().startswith("C6:")
+    name.value = "grid_dihedral"
+    size.value = 3
+    channels.value = 2
+    counts = widgets.parameter_counts(grid_dihedral(3), 2)
+    assert shown[-1]._suptitle.get_text() == (f"D4 on 3x3: {counts['shared']:,} free parameters vs "
+                                              f"{counts['dense']:,} dense (2 channel(s) in and out)")
+    assert len(shown) == 4
 
 
 def test_training_run_cached_and_deterministic(cache):
@@ -133,12 +147,14 @@ def test_training_figure(cache):
     assert f"{result['test_score']:.3f}" in ax.get_title()
 
 
-def test_training_explorer_wiring(cache):
+def test_training_explorer_wiring(cache, shown):
     explorer = widgets.training_explorer("set", "mlp", 16, steps=5)
     task_choice, family_choice, size_choice = explorer.children[0].children
     status = explorer.children[1]
-    assert status.value == "trained now"
+    assert status.value == "trained now" and len(shown) == 1
     family_choice.value = "shared-wrong"
-    assert "does not exist on the set task" in status.value
+    assert "does not exist on the set task" in status.value and len(shown) == 1
     family_choice.value = "mlp"
-    assert status.value == "read from the results cache"
+    assert status.value == "read from the results cache" and len(shown) == 2
+    size_choice.value = 32
+    assert status.value == "trained now" and "n_train=32" in shown[-1].axes[0].get_title()
