@@ -174,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     reps = min(args.reps, 2) if args.tiny else args.reps
     peak = gemm_peak(size=128 if args.tiny else 1024, reps=3 if args.tiny else 7)
     _alternate(TINY, 1)  # warm-up: the first training steps of a process are slow
-    print(f"torch {torch.__version__}, {threads} threads, allocator keeps freed memory: {tuned}; "
+    print(f"torch {torch.__version__}, {threads} threads, {os.cpu_count()} CPUs, load average "
+          f"{os.getloadavg()[0]:.1f}; allocator keeps freed memory: {tuned}; "
           f"GEMM peak (float32 matmul): {peak:.1f} GFLOP/s")
     print(f"{'workload':48} {'how':7} {'median s':>9} {'GFLOP/s':>9} {'GFLOP':>9}  note")
     summary = None
@@ -193,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(_row("full study (quick mode, empty cache)", "engine", seconds, None,
                        "run_all(quick=True)"))
-    print(f"bench took {time.perf_counter() - started:.0f} s")
+    print(f"bench took {time.perf_counter() - started:.0f} s; load average now {os.getloadavg()[0]:.1f}")
     print(f"engine/loop speedup: {summary[0]:.2f}  fraction of GEMM peak: {summary[1]:.2f}")
     return 0
 

@@ -82,6 +82,19 @@ def test_fit_many_equals_fit(dtype, family, batch_size, augment):
     assert all(not m.training for m in models)
 
 
+@pytest.mark.parametrize("family", ["mlp", "shared-deepsets"])
+def test_fit_many_is_deterministic(family):
+    runs = []
+    for _ in range(2):
+        torch.manual_seed(6)
+        models = [_builders()[family]() for _ in range(4)]
+        histories = fit_many(models, _data(4), steps=STEPS, batch_size=6, augment_groups=[symmetric(6)] * 4)
+        runs.append(([p.detach().clone() for m in models for p in m.parameters()],
+                     [h["loss"] for h in histories]))
+    assert all(torch.equal(a, b) for a, b in zip(runs[0][0], runs[1][0], strict=True))
+    assert runs[0][1] == runs[1][1]
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_fit_many_classification(dtype):
     torch.manual_seed(2)
