@@ -93,6 +93,7 @@ glue("n_disagreements", str(len(disagreements)), display=False)
 
 # %%
 glue("disc_reference_n", str(reference_n), display=False)
+glue("disc_seeds", str(len(config.seeds)), display=False)
 controls = analysis.controls_table(results["sample-efficiency"], reference_n)
 controls.assign(evidence=[analysis.format_effect((e, lo, hi)) for e, lo, hi in
                           zip(controls["effect"], controls["low"], controls["high"], strict=True)]
@@ -135,8 +136,9 @@ for task in sorted(controls["task"].unique()):
 # - Small models, a fixed step budget and a learning rate picked from a small grid by one pilot run
 #   per family: a family that needs longer training or another optimiser is disadvantaged, the
 #   same way for all.
-# - Five seeds (two in quick mode): intervals are wide, and a "not supported" verdict often means
-#   "not resolved" rather than "false". Effects are in the metric's units (MSE for the set task).
+# - {glue:text}`disc_seeds` seeds per comparison in this build: intervals are wide, and a "not
+#   supported" verdict often means "not resolved" rather than "false". Effects are in the metric's
+#   units (MSE for the set task), so their sizes compare only within a task.
 # - Claims 3 and 4 are tested as a contrast between the two ends of a sweep; a benefit that
 #   peaks in the middle is not captured.
 # - The exchange rate is bounded by the sampled sizes; for large groups (S8) it cannot reach |G|.
