@@ -142,10 +142,19 @@ def _save_figure(name: str, frame, path: Path) -> bool:
     return True
 
 
+# the value summarised per experiment, first found: the axes' test score, mode connectivity's barrier
+SUMMARY_VALUES = {"test_score": "mean test score (accuracy: higher is better; mse: lower is better)",
+                  "barrier": "mean loss barrier between the two networks of a pair (lower: better connected)"}
+
+
 def _summary(frame) -> str:
-    """Mean test score per task (rows) and family (columns), with the metric in the row label."""
-    table = frame.groupby(["task", "metric", "family"], sort=False)["test_score"].mean().unstack("family")
-    return table.to_string(float_format=lambda value: f"{value:.3f}")
+    """Mean of the experiment's headline value per task (rows, with the metric) and family (columns)."""
+    value = next((column for column in SUMMARY_VALUES if column in frame.columns), None)
+    if value is None or not {"task", "family"} <= set(frame.columns):
+        return f"(no summary: columns {', '.join(map(str, frame.columns))})"
+    rows = ["task", "metric"] if "metric" in frame.columns else ["task"]
+    table = frame.groupby(rows + ["family"], sort=False)[value].mean().unstack("family")
+    return SUMMARY_VALUES[value] + "\n" + table.to_string(float_format=lambda number: f"{number:.3f}")
 
 
 def _run(args, parser: argparse.ArgumentParser) -> int:
@@ -178,9 +187,9 @@ def _run(args, parser: argparse.ArgumentParser) -> int:
     print(f"\n{len(written)} experiment(s), {mode} sweeps, {time.perf_counter() - start:.1f} s"
           f"{' on ' + args.scheduler if args.scheduler else ''}")
     for name, frame, csv_path, figure_path in sorted(written, key=lambda item: names.index(item[0])):
-        print(f"\n== {name}: {len(frame)} trained models, seeds {sorted(frame['seed'].unique().tolist())}"
+        seeds = sorted(frame["seed"].unique().tolist()) if "seed" in frame.columns else "-"
+        print(f"\n== {name}: {len(frame)} records, seeds {seeds}"
               f" -> {csv_path}{', ' + str(figure_path) if figure_path else ''}")
-        print("mean test score (accuracy: higher is better; mse: lower is better)")
         print(_summary(frame))
     return 0
 

@@ -88,7 +88,7 @@ def test_run_writes_csv_and_summary(toy, tmp_path, capsys):
     pd.testing.assert_frame_equal(frame.drop(columns="seconds"),
                                   toy_experiment(False, 3).drop(columns="seconds"), check_dtype=False)
     out = capsys.readouterr()
-    assert "1 experiment(s), full sweeps" in out.out and "toy: 3 trained models" in out.out
+    assert "1 experiment(s), full sweeps" in out.out and "toy: 3 records" in out.out
     assert f"{frame['test_score'].mean():.3f}" in out.out
     assert "experiments: 100%" in out.err  # the progress bar
 
@@ -125,3 +125,15 @@ def test_bench_delegates_its_arguments(monkeypatch):
     monkeypatch.setattr(symsharing, "bench", fake, raising=False)
     assert main(["bench", "--help", "--repeats", "3"]) == 7
     assert calls == [["--help", "--repeats", "3"]]
+
+
+def test_summary_of_each_kind_of_record():
+    from symsharing.__main__ import _summary
+
+    axis = pd.DataFrame({"task": ["set", "set"], "metric": ["mse"] * 2, "family": ["mlp", "shared"],
+                         "test_score": [0.5, 0.25]})
+    assert "mean test score" in _summary(axis) and "0.500" in _summary(axis) and "0.250" in _summary(axis)
+    pairs = pd.DataFrame({"task": ["digits"] * 3, "family": ["mlp", "mlp", "w-asym"],
+                          "barrier": [1.0, 2.0, 0.1]})
+    assert "mean loss barrier" in _summary(pairs) and "1.500" in _summary(pairs)
+    assert _summary(pd.DataFrame({"x": [1]})) == "(no summary: columns x)"
