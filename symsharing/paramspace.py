@@ -229,6 +229,8 @@ channel_matching = weight_matching  # the name the book uses for two SharedMLP
 
 
 def _check_alpha(alpha) -> float:
+    if isinstance(alpha, torch.Tensor) and alpha.dim() == 0 and alpha.dtype != torch.bool:
+        alpha = alpha.item()
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.integer, np.floating)):
         raise TypeError(f"alpha must be a real number, got {alpha!r} ({type(alpha).__name__})")
     if not math.isfinite(alpha):
@@ -250,8 +252,8 @@ def interpolate(mlp_a, mlp_b, alpha):
 
 def _loss(outputs: torch.Tensor, y: torch.Tensor) -> float:
     if y.dtype.is_floating_point:
-        return float(F.mse_loss(outputs, y))
-    return float(F.cross_entropy(outputs, y))
+        return float(F.mse_loss(outputs, y.to(outputs.dtype)))
+    return float(F.cross_entropy(outputs, y.long()))
 
 
 def _check_points(n_points) -> int:
