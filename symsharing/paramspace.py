@@ -110,18 +110,21 @@ def _restore_fixed_entries(model):
     return model
 
 
-def _check_per_layer(values, model, what: str) -> list[int]:
+def _check_per_layer(values, model, what: str) -> tuple[list, list[int]]:
+    """``values`` as a list with one entry per hidden layer (a 2-d tensor counts as its rows)."""
     sizes = hidden_sizes(model)
+    if isinstance(values, (torch.Tensor, np.ndarray)) and values.ndim == 2:
+        values = list(values)
     if isinstance(values, (torch.Tensor, np.ndarray, str)) or not hasattr(values, "__len__"):
         raise TypeError(f"{what} must be a list with one entry per hidden layer ({len(sizes)}), "
                         f"got {type(values).__name__}")
     if len(values) != len(sizes):
         raise ValueError(f"expected {len(sizes)} {what} (one per hidden layer), got {len(values)}")
-    return sizes
+    return list(values), sizes
 
 
 def _check_perms(perms, model) -> list[torch.Tensor]:
-    sizes = _check_per_layer(perms, model, "perms")
+    perms, sizes = _check_per_layer(perms, model, "perms")
     checked = []
     for layer, (perm, size) in enumerate(zip(perms, sizes, strict=True)):
         perm = torch.as_tensor(np.asarray(perm))
@@ -153,7 +156,7 @@ def rescale_hidden(mlp, scales):
     network is unchanged, since ``relu(s z) = s relu(z)`` for ``s > 0``.
     """
     spec = _spec(mlp)
-    sizes = _check_per_layer(scales, mlp, "scales")
+    scales, sizes = _check_per_layer(scales, mlp, "scales")
     checked = []
     for layer, (scale, size) in enumerate(zip(scales, sizes, strict=True)):
         scale = torch.as_tensor(np.asarray(scale, dtype=float), dtype=torch.float64)

@@ -92,6 +92,15 @@ def test_weight_matching_recovers_a_planted_permutation(dtype, seed):
     assert all(torch.equal(p[q], torch.arange(16)) for p, q in zip(planted, perms, strict=True))
 
 
+def test_perms_and_scales_may_come_as_one_2d_tensor():
+    model = make_mlp()
+    perms = random_perms(model, 5)
+    scales = torch.rand(2, 10) + 0.5
+    assert parameters_equal(permute_hidden(model, torch.stack(perms)), permute_hidden(model, perms))
+    assert parameters_equal(rescale_hidden(model, scales), rescale_hidden(model, list(scales)))
+    assert parameters_equal(permute_hidden(model, [p.tolist() for p in perms]), permute_hidden(model, perms))
+
+
 def test_weight_matching_of_a_model_with_itself_is_the_identity():
     model = make_mlp(width=12)
     assert all(torch.equal(p, torch.arange(12)) for p in weight_matching(model, model))
