@@ -19,7 +19,14 @@ import torch
 from .cache import cache_key, cached
 from .metrics import confidence_interval, metric_name
 from .models import MLP, SharedMLP, SigmaAsymmetricMLP, WAsymmetricMLP, count_parameters
-from .paramspace import barrier_of, interpolation_curve, permute_hidden, weight_matching
+from .paramspace import (
+    barrier_of,
+    interpolation_curve,
+    permute_hidden,
+    roll_channels,
+    rotation_matching,
+    weight_matching,
+)
 from .settings import is_quick
 from .tasks import get_task
 from .train import fit_many
@@ -96,6 +103,9 @@ def _train_pairs(dataset: str, family: str, config: dict) -> list[dict]:
         arms = {family: model_b}
         if family in _ALIGNED:
             arms[_ALIGNED[family]] = permute_hidden(model_b, weight_matching(model_a, model_b))
+        if family == "shared" and all(layer.path == "circular" for layer in model_a.layers):
+            perms, shifts = rotation_matching(model_a, model_b)
+            arms["shared-rotation-aligned"] = roll_channels(permute_hidden(model_b, perms), shifts)
         for arm, partner in arms.items():
             curve = interpolation_curve(model_a, partner, X_test, y_test, config["n_points"])
             train_curve = interpolation_curve(model_a, partner, X_train, y_train, config["n_points"])
@@ -160,7 +170,8 @@ def chapter_config(dataset: str) -> dict:
 
 def mode_connectivity(dataset: str, families=("mlp", "w-asym", "sigma-asym"), **config) -> list[dict]:
     """Train ``n_pairs`` pairs per family on ``dataset`` and return the tidy records of every arm
-    (``mlp``, ``mlp-aligned``, ``w-asym``, ``sigma-asym``, ``shared``, ``shared-aligned``).
+    (``mlp``, ``mlp-aligned``, ``w-asym``, ``sigma-asym``, ``shared``, ``shared-aligned``, and for a
+    cyclic group ``shared-rotation-aligned``: channels matched with a rotation each).
 
     ``config`` overrides ``chapter_config(dataset)`` key by key.
     """

@@ -32,7 +32,8 @@ from scipy.optimize import linear_sum_assignment
 from .metrics import score
 from .models import MLP, SharedMLP
 
-__all__ = ["permute_hidden", "rescale_hidden", "weight_matching", "channel_matching", "interpolate",
+__all__ = ["permute_hidden", "rescale_hidden", "weight_matching", "channel_matching", "roll_channels",
+           "rotation_matching", "interpolate",
            "loss_barrier", "interpolation_curve", "barrier_of", "hidden_sizes", "permutation_group_order"]
 
 
@@ -229,6 +230,79 @@ def weight_matching(mlp_a, mlp_b, *, max_iter: int = 100, seed: int = 0) -> list
 
 
 channel_matching = weight_matching  # the name the book uses for two SharedMLP
+
+
+def _check_circular(model) -> None:
+    if not isinstance(model, SharedMLP) or any(layer.path != "circular" for layer in model.layers):
+        raise TypeError(f"expected a SharedMLP whose layers are circular convolutions (the regular "
+                        f"action of a cyclic group), got {type(model).__name__}")
+
+
+def roll_channels(model, shifts):
+    """A copy of a circular ``SharedMLP`` whose hidden channel ``c`` of layer ``l`` has its feature map
+    rotated by ``shifts[l][c]`` points, compensated in the next layer: the same function.
+
+    Layer ``l``'s kernel from input channel ``i`` to output channel ``o`` is rolled by
+    ``shifts[l][o] - shifts[l - 1][i]``; the readout averages over the ring and needs no change.
+    """
+    _check_circular(model)
+    shifts, sizes = _check_per_layer(shifts, model, "shifts")
+    checked = []
+    for layer, (shift, size) in enumerate(zip(shifts, sizes, strict=True)):
+        shift = torch.as_tensor(np.asarray(shift))
+        if shift.dtype.is_floating_point or shift.dtype == torch.bool or shift.shape != (size,):
+            raise ValueError(f"shifts[{layer}] must be {size} integers, got {shift.tolist()}")
+        checked.append(shift.long())
+    rolled = copy.deepcopy(model)
+    with torch.no_grad():
+        for index, layer in enumerate(rolled.layers):
+            offsets, n = layer.pair_orbits[0], layer.group.n  # weight[..., offsets[k]]: offset k
+            kernel = layer.weight[..., offsets]  # (c_out, c_in, n)
+            amount = checked[index][:, None] - (checked[index - 1][None, :] if index else 0)  # (c_out, c_in)
+            source = (torch.arange(n) - amount[..., None]) % n  # (c_out, c_in, n)
+            layer.weight[..., offsets] = kernel.gather(-1, source.expand_as(kernel))
+    return rolled
+
+
+def rotation_matching(model_a, model_b, *, max_iter: int = 100, seed: int = 0):
+    """``(perms, shifts)`` such that ``roll_channels(permute_hidden(model_b, perms), shifts)`` is as
+    close to ``model_a`` as possible: weight matching over channel permutations *and* rotations
+    of each channel's feature map (circular ``SharedMLP`` only)."""
+    _check_pair(model_a, model_b)
+    _check_circular(model_a)
+    spec, sizes = _spec(model_a), hidden_sizes(model_a)
+    n = model_a.group.n
+    views_a = {k: v.double() for k, v in _views(model_a, spec).items()}
+    perms = [torch.arange(size) for size in sizes]
+    shifts = [torch.zeros(size, dtype=torch.long) for size in sizes]
+    generator = torch.Generator().manual_seed(seed)
+    for _ in range(max_iter):
+        improved = False
+        for layer in torch.randperm(len(sizes), generator=generator).tolist():
+            base = permute_hidden(model_b, [torch.arange(size) if index == layer else perm
+                                            for index, (perm, size) in enumerate(zip(perms, sizes,
+                                                                                     strict=True))])
+            similarity = torch.zeros(n, sizes[layer], sizes[layer], dtype=torch.float64)  # (r, a, b)
+            for r in range(n):
+                trial = [torch.full((size,), r) if index == layer else shift
+                         for index, (shift, size) in enumerate(zip(shifts, sizes, strict=True))]
+                views_b = {k: v.double() for k, v in _views(roll_channels(base, trial), spec).items()}
+                for axes in spec:
+                    for axis, owner in ((0, axes.out_layer), (1, axes.in_layer)):
+                        if owner == layer:
+                            a = views_a[axes.name].movedim(axis, 0).reshape(sizes[layer], -1)
+                            b = views_b[axes.name].movedim(axis, 0).reshape(sizes[layer], -1)
+                            similarity[r] += a @ b.T
+            best, best_shift = similarity.max(dim=0)  # (a, b)
+            rows, cols = linear_sum_assignment(best.numpy(), maximize=True)
+            units = torch.arange(sizes[layer])
+            old = float(similarity[shifts[layer], units, perms[layer]].sum())
+            if float(best[rows, cols].sum()) > old + 1e-12 * max(1.0, abs(old)):
+                perms[layer] = torch.as_tensor(cols, dtype=torch.long)
+                shifts[layer], improved = best_shift[units, perms[layer]], True
+        if not improved:
+            break
+    return perms, shifts
 
 
 def _check_alpha(alpha) -> float:

@@ -18,6 +18,8 @@ from symsharing.paramspace import (
     permutation_group_order,
     permute_hidden,
     rescale_hidden,
+    roll_channels,
+    rotation_matching,
     weight_matching,
 )
 from symsharing.testing import default_tolerance
@@ -245,3 +247,28 @@ def test_bad_input_is_rejected_by_name():
     b = WAsymmetricMLP(6, 3, 10, n_fixed=2, fixed_std=1.0, seed=1)
     with pytest.raises(ValueError, match="fixed buffer"):
         interpolate(a, b, 0.5)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_rolling_channels_of_a_circular_shared_mlp_is_exact_and_recovered(dtype):
+    torch.manual_seed(0)
+    model = SharedMLP(cyclic(8), 2, 5, depth=2).to(dtype)
+    x = torch.randn(10, 8, generator=torch.Generator().manual_seed(0)).to(dtype)
+    generator = torch.Generator().manual_seed(1)
+    shifts = [torch.randint(8, (5,), generator=generator) for _ in range(2)]
+    planted = random_perms(model, 2, sizes=[5, 5])
+    moved = roll_channels(permute_hidden(model, planted), shifts)
+    with torch.no_grad():
+        assert float((moved(x) - model(x)).abs().max()) <= default_tolerance(model(x))
+    assert not parameters_equal(moved, model)
+    perms, found = rotation_matching(model, moved)
+    assert parameters_equal(roll_channels(permute_hidden(moved, perms), found), model)
+
+
+def test_roll_channels_rejects_other_models_and_bad_shifts():
+    with pytest.raises(TypeError, match="circular"):
+        roll_channels(make_mlp(), [[0] * 10, [0] * 10])
+    with pytest.raises(TypeError, match="circular"):
+        rotation_matching(SharedMLP(symmetric(5), 2, 3), SharedMLP(symmetric(5), 2, 3))
+    with pytest.raises(ValueError, match="integers"):
+        roll_channels(SharedMLP(cyclic(6), 2, 3), [[0.5, 0, 0], [0, 0, 0]])
