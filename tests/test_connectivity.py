@@ -27,7 +27,8 @@ def tiny_records(tmp_path, monkeypatch):
 
 
 def test_records_hold_every_arm_and_pair(tiny_records):
-    arms = {"mlp", "mlp-aligned", "w-asym", "sigma-asym", "shared", "shared-aligned", "shared-rotation-aligned"}
+    arms = {"mlp", "mlp-aligned", "w-asym", "sigma-asym", "shared", "shared-aligned",
+            "shared-rotation-aligned"}
     assert {r["family"] for r in tiny_records} == arms
     assert len(tiny_records) == 2 * len(arms)
     for record in tiny_records:
