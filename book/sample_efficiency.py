@@ -44,6 +44,14 @@ Path("../results").mkdir(exist_ok=True)
 records.to_csv("../results/sample-efficiency.csv", index=False)
 
 # %% [markdown]
+# The learning rate each (task, family) got from the pilot runs (the augmented-and-averaged MLP is
+# the augmented MLP, scored differently); a rate at the edge of the grid means a wider grid might
+# have helped that family:
+
+# %%
+records.groupby(["family", "task"])["lr"].first().unstack("task")
+
+# %% [markdown]
 # One row per trained model ({download}`sample-efficiency.csv <../results/sample-efficiency.csv>`);
 # diverged runs (NaN or infinite loss) are counted here and never averaged:
 

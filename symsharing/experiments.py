@@ -55,7 +55,7 @@ class TrainingConfig:
     batch_size: int = 128
     depth: int = 2
     n_test: int = 2048
-    lr_grid: tuple[float, ...] = (3e-4, 1e-3, 3e-3)
+    lr_grid: tuple[float, ...] = (1e-3, 3e-3, 1e-2)
     lr_n_train: int = 256
     lr_seed: int = 1000
     mlp_width: int = 64
@@ -82,7 +82,7 @@ class AxisConfig:
     training: TrainingConfig = field(default_factory=TrainingConfig)
 
 
-_QUICK_TRAINING = TrainingConfig(steps=100, n_test=256, lr_grid=(1e-3, 3e-3), lr_n_train=128)
+_QUICK_TRAINING = TrainingConfig(steps=100, n_test=256, lr_grid=(3e-3, 1e-2), lr_n_train=128)
 _FULL_WIDTHS = (("set", (2, 4, 8, 16, 32)), ("ring", (2, 4, 8, 12, 16)), ("grid", (2, 3, 4, 6, 8)))
 _QUICK_WIDTHS = (("set", (4, 16)), ("ring", (4, 8)), ("grid", (2, 4)))
 _CONFIGS = {
