@@ -18,7 +18,7 @@ import os
 import statistics
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -162,15 +162,22 @@ def main(argv: list[str] | None = None) -> int:
                         help="repetitions of each extra workload, each side (default 1)")
     parser.add_argument("--no-extra", action="store_true", help="only the reference workload")
     parser.add_argument("--no-study", action="store_true", help="skip timing the quick study")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="steps of the reference workload (default 500); extra rows scale with it")
     parser.add_argument("--tiny", action="store_true",
                         help="a seconds-long smoke run on a tiny workload (format check only)")
     args = parser.parse_args(argv)
-    if args.reps < 1 or args.extra_reps < 1:
-        parser.error(f"--reps and --extra-reps must be >= 1, got {args.reps} and {args.extra_reps}")
+    if args.reps < 1 or args.extra_reps < 1 or (args.steps is not None and args.steps < 1):
+        parser.error(f"--reps, --extra-reps and --steps must be >= 1, got {args.reps}, "
+                     f"{args.extra_reps} and {args.steps}")
     started = time.perf_counter()
     tuned = retain_freed_memory()
     threads = torch.get_num_threads()
     reference, extra = (TINY, ()) if args.tiny else (REFERENCE, () if args.no_extra else EXTRA)
+    if args.steps is not None and not args.tiny:
+        scale = args.steps / REFERENCE.steps
+        reference = replace(reference, steps=args.steps)
+        extra = tuple(replace(w, steps=max(1, round(w.steps * scale))) for w in extra)
     reps = min(args.reps, 2) if args.tiny else args.reps
     peak = gemm_peak(size=128 if args.tiny else 1024, reps=3 if args.tiny else 7)
     _alternate(TINY, 1)  # warm-up: the first training steps of a process are slow
@@ -182,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     for w, n_reps in [(reference, reps)] + [(w, args.extra_reps) for w in extra]:
         loop, engine = _alternate(w, n_reps)
         t_loop, t_engine = statistics.median(loop), statistics.median(engine)
-        note = ("reference, " if w == REFERENCE else "") + f"{n_reps} reps each, alternating"
+        note = ("reference, " if w is reference else "") + f"{n_reps} reps each, alternating"
         print(_row(w.name, "loop", t_loop, w.flops(), note), flush=True)
         print(_row(w.name, "engine", t_engine, w.flops(), f"engine/loop {t_loop / t_engine:.2f}"), flush=True)
         if summary is None:
