@@ -22,6 +22,8 @@ def augment(group: PermutationGroup, x: torch.Tensor,
     """Return ``x [b, n]`` with row ``k`` moved by an independent uniform element ``g_k`` of ``group``."""
     if not isinstance(group, PermutationGroup):
         raise TypeError(f"augment_group must be a PermutationGroup, got {type(group).__name__}")
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"augment expects x as a torch.Tensor, got {type(x).__name__}")
     if x.dim() < 2 or x.shape[-1] != group.n:
         raise ValueError(f"augmentation by {group.name} needs x of shape [batch, ..., {group.n}], "
                          f"got {tuple(x.shape)}")

@@ -190,8 +190,7 @@ CATALOGUE = [
          TypeError, r"augment_group must be a PermutationGroup, got str"),
     case("augment-shape", lambda: augment(C5, X8),
          ValueError, r"needs x of shape \[batch, \.\.\., 5\], got \(16, 8\)"),
-    case("augment-list", lambda: augment(C5, [[0.0] * 5]), TypeError, r"torch.Tensor, got list",
-         xfail="augment calls x.dim() before checking the type: AttributeError"),
+    case("augment-list", lambda: augment(C5, [[0.0] * 5]), TypeError, r"torch.Tensor, got list"),
     # --- parameter space
     case("permute-count", lambda: paramspace.permute_hidden(mlp(), [torch.arange(6)]), ValueError,
          r"expected 2 perms \(one per hidden layer\), got 1"),
