@@ -32,8 +32,14 @@ class CacheCorruptionWarning(UserWarning):
     """A cache entry could not be read back intact; it is recomputed."""
 
 
+# Modules that only present results (figures, widgets, the command line, the benchmark): editing
+# them cannot change a number, so they stay out of the key and do not invalidate the cache.
+PRESENTATION_MODULES = frozenset({"__main__.py", "plots.py", "widgets.py", "bench.py"})
+
+
 def code_hash(package_dir: Path | None = None) -> str:
-    """SHA-256 (first 16 hex digits) over the names and bytes of every ``*.py`` file of the package.
+    """SHA-256 (first 16 hex digits) over the names and bytes of the package's ``*.py`` files that
+    compute results (all but ``PRESENTATION_MODULES``).
 
     Without ``package_dir``: the installed package, hashed once per process, so that every entry a
     process writes is keyed by the code it imported (an edit made meanwhile does not split a run).
@@ -51,6 +57,8 @@ def _imported_code_hash() -> str:
 def _hash_folder(package_dir: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(package_dir.glob("*.py")):
+        if path.name in PRESENTATION_MODULES:
+            continue
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 

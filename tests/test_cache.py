@@ -91,6 +91,16 @@ def test_code_hash_changes_with_the_package_source(tmp_path):
     assert cache.code_hash(package) != before
 
 
+def test_code_hash_ignores_presentation_modules(tmp_path):
+    package = tmp_path / "package"
+    shutil.copytree(cache.PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))
+    before = cache.code_hash(package)
+    for name in cache.PRESENTATION_MODULES:
+        with open(package / name, "a") as file:
+            file.write("\n# a change to how results are shown\n")
+    assert cache.code_hash(package) == before
+
+
 def test_code_hash_change_retrains(cache_folder, monkeypatch):
     counter = CountingFit()
     monkeypatch.setattr(experiments, "fit_many", counter)
