@@ -214,3 +214,16 @@ glue("perm_group_digits", f"{sum(math.lgamma(w + 1) for w in widths) / math.log(
 # fewer parameters), while the parameter space's symmetry is *redundancy* (many weights, one
 # function). The parameter-space chapter measures what that redundancy does to training and to
 # the loss landscape, and what happens when it is removed {cite}`lim2024asymmetric`.
+
+# %% [markdown]
+# ## Explore
+#
+# Pick a group and a number of points: the explorer draws the tied weight pattern, the orbits on
+# the points and the count of free parameters against a dense layer. (In the static HTML it
+# shows its saved state; it comes alive in Jupyter.)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from symsharing.widgets import group_explorer
+
+group_explorer("dihedral", 8)
