@@ -31,8 +31,10 @@ __all__ = ["fit", "fit_many", "plan_stacks", "seed_everything", "loss_function",
 
 
 def seed_everything(seed: int) -> torch.Generator:
-    """Seed Python, NumPy and torch's global RNGs; return a fresh ``torch.Generator(seed)``."""
+    """Seed Python, NumPy and torch's global RNGs, ask torch for deterministic algorithms (a warning,
+    not an error, where an op has none); return a fresh ``torch.Generator(seed)``."""
     seed = _check_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
     random.seed(int(seed))
     np.random.seed(int(seed) % 2**32)
     torch.manual_seed(int(seed))

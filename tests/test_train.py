@@ -151,3 +151,9 @@ def test_seed_everything_seeds_every_rng():
     assert a == b
     with pytest.raises(TypeError, match="seed must be an int"):
         seed_everything(1.5)
+
+
+def test_seed_everything_turns_on_deterministic_algorithms():
+    seed_everything(0)
+    assert torch.are_deterministic_algorithms_enabled()
+    assert torch.is_deterministic_algorithms_warn_only_enabled()
