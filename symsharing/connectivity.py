@@ -11,8 +11,6 @@ result is cached on disk by configuration and package code (``symsharing.cache``
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 import torch
 
@@ -29,7 +27,7 @@ from .paramspace import (
 )
 from .settings import is_quick
 from .tasks import get_task
-from .train import fit_many
+from .train import fit_many, one_thread
 
 __all__ = ["DATASETS", "TRAINED_FAMILIES", "LIM_ORDER", "load_dataset", "build_model", "pair_records",
            "chapter_config", "mode_connectivity", "summarize", "curve_band", "barrier_order",
@@ -132,22 +130,11 @@ def _score_drop(scores, metric: str) -> float:
     return float(np.max(gap if metric == "accuracy" else -gap))
 
 
-@contextlib.contextmanager
-def _one_thread():
-    """Tiny models on a shared 2-core machine: one intra-op thread is many times faster than two
-    fighting for the cores (TOOLCHAIN.md)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
 
 def pair_records(dataset: str, family: str, config: dict) -> list[dict]:
     """One record per (pair, arm) for ``family`` on ``dataset``, from the cache when possible."""
     key = cache_key({"dataset": dataset, "family": family, **config}, device="cpu", dtype="float32")
-    with _one_thread():
+    with one_thread():
         return cached(key, lambda: _train_pairs(dataset, family, config), namespace="mode-connectivity")
 
 

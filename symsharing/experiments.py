@@ -17,7 +17,6 @@ an interrupted sweep resumes and never retrains a finished unit.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import time
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from .metrics import invariance_error, metric_name, score
 from .models import count_parameters
 from .settings import is_quick
 from .tasks import Task, get_task
-from .train import fit_many, loss_function, seed_everything
+from .train import fit_many, loss_function, one_thread, seed_everything
 
 __all__ = ["RECORD_COLUMNS", "TrainingConfig", "AxisConfig", "config_for", "select_learning_rates",
            "train_units", "size_sweep", "robustness", "sample_efficiency", "parameter_efficiency",
@@ -190,17 +189,6 @@ def _datasets(task: Task, n_train: int, seed: int, n_test: int) -> dict:
             "moved": (task.group.act(elements, X_test), y_test), "ood": task.sample_ood(n_test, seed)}
 
 
-@contextlib.contextmanager
-def _one_thread():
-    """Tiny models on a shared 2-core machine: one intra-op thread is several times faster (and
-    stabler) than two fighting for the cores (see TOOLCHAIN.md)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
 
 def train_units(task: Task, units, seeds, training: TrainingConfig) -> list[dict]:
     """Records for ``units`` = [(family, width, n_train)] of trained families, every seed each.
@@ -208,7 +196,7 @@ def train_units(task: Task, units, seeds, training: TrainingConfig) -> list[dict
     Cached units are read back; the missing ones are trained in one ``fit_many`` call per
     learning rate (as many models per call as possible) and stored right after that call.
     """
-    with _one_thread():
+    with one_thread():
         return _train_units(task, units, seeds, training)
 
 

@@ -13,6 +13,7 @@ result equals ``fit`` one model at a time up to float rounding.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 import time
@@ -27,7 +28,8 @@ from ._stacked import check_targets, make_adam, train_stack
 from .groups import PermutationGroup
 from .models import MLP
 
-__all__ = ["fit", "fit_many", "plan_stacks", "seed_everything", "loss_function", "default_device"]
+__all__ = ["fit", "fit_many", "plan_stacks", "seed_everything", "loss_function", "default_device",
+           "one_thread"]
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -39,6 +41,19 @@ def seed_everything(seed: int) -> torch.Generator:
     np.random.seed(int(seed) % 2**32)
     torch.manual_seed(int(seed))
     return torch.Generator().manual_seed(int(seed))
+
+
+@contextlib.contextmanager
+def one_thread():
+    """Run the block with one intra-op torch thread: for sweeps of tiny models on a shared 2-core
+    machine, one thread is several times faster and stabler than two fighting for the cores
+    (TOOLCHAIN.md)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def default_device() -> torch.device:

@@ -11,7 +11,10 @@ Every profile has ``deadline=None``: timings on a shared machine are noise, neve
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from symsharing.train import one_thread
 
 PROFILES = {"ci": 10, "default": 30, "thorough": 250}
 
@@ -29,3 +32,10 @@ _selected = (os.environ.get("SYMSHARING_HYPOTHESIS_PROFILE") or os.environ.get("
 if _selected not in PROFILES:
     raise ValueError(f"unknown hypothesis profile {_selected!r}; known: {', '.join(PROFILES)}")
 settings.load_profile(_selected)
+
+
+@pytest.fixture
+def single_torch_thread():
+    """One intra-op torch thread for the duration of a test (see ``symsharing.train.one_thread``)."""
+    with one_thread():
+        yield

@@ -16,13 +16,8 @@ from symsharing.train import fit, fit_many, plan_stacks
 DTYPES = [torch.float32, torch.float64]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread: these are correctness tests, and two threads crawl on a shared 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# One torch thread: these are correctness tests, and two threads crawl on a shared 2-core machine.
+pytestmark = pytest.mark.usefixtures("single_torch_thread")
 STEPS = CHUNK_STEPS + 5  # crosses a chunk boundary of the random draws
 ATOL = {torch.float32: 1e-5, torch.float64: 1e-11}
 

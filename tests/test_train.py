@@ -15,13 +15,8 @@ from symsharing.train import fit, loss_function, seed_everything
 DTYPES = [torch.float32, torch.float64]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread: these are correctness tests, and two threads crawl on a shared 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# One torch thread: these are correctness tests, and two threads crawl on a shared 2-core machine.
+pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
 
 def _regression(n=24, d=6, dtype=torch.float32, seed=0):
