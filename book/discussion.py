@@ -53,7 +53,7 @@ from myst_nb import glue
 
 from symsharing import analysis, experiments, plots
 
-results = {name: experiments.run_experiment(name) for name in experiments.EXPERIMENTS}
+results = {name: experiments.run_experiment(name) for name in experiments.STUDY_AXES}
 config = experiments.config_for("robustness")
 reference_n = sorted(config.n_trains)[len(config.n_trains) // 2]
 claims = analysis.claims_table(results, reference_n)

@@ -31,7 +31,7 @@ from .train import fit_many, one_thread
 
 __all__ = ["DATASETS", "TRAINED_FAMILIES", "LIM_ORDER", "load_dataset", "build_model", "pair_records",
            "chapter_config", "mode_connectivity", "summarize", "curve_band", "barrier_order",
-           "steps_to_loss"]
+           "steps_to_loss", "MLP_FAMILIES"]
 
 DATASETS = ("digits", "ring", "grid", "set")
 TRAINED_FAMILIES = ("mlp", "w-asym", "sigma-asym", "shared")
@@ -138,13 +138,14 @@ def pair_records(dataset: str, family: str, config: dict) -> list[dict]:
         return cached(key, lambda: _train_pairs(dataset, family, config), namespace="mode-connectivity")
 
 
-def chapter_config(dataset: str) -> dict:
-    """The configuration the book uses for ``dataset`` (smaller in quick mode, ``settings.is_quick``).
+def chapter_config(dataset: str, quick: bool | None = None) -> dict:
+    """The configuration the book uses for ``dataset``, smaller when ``quick`` (default:
+    ``settings.is_quick()``).
 
     ``n_fixed`` is a quarter of the smallest fan-in; ``shared_channels`` gives the ``SharedMLP``
     about as many parameters as the MLP on the ring.
     """
-    quick = is_quick()
+    quick = is_quick() if quick is None else bool(quick)
     config = {"n_pairs": 3 if quick else 6, "width": 64, "depth": 2, "lr": 1e-3, "batch_size": 128,
               "fixed_std": 0.5, "n_train": 1000, "n_test": 1000, "n_points": 25 if not quick else 13,
               "shared_channels": 16}
@@ -155,7 +156,10 @@ def chapter_config(dataset: str) -> dict:
     raise KeyError(f"no chapter configuration for {dataset!r}; expected 'digits' or 'ring'")
 
 
-def mode_connectivity(dataset: str, families=("mlp", "w-asym", "sigma-asym"), **config) -> list[dict]:
+MLP_FAMILIES = ("mlp", "w-asym", "sigma-asym")  # the arms of Lim et al.'s comparison
+
+
+def mode_connectivity(dataset: str, families=MLP_FAMILIES, **config) -> list[dict]:
     """Train ``n_pairs`` pairs per family on ``dataset`` and return the tidy records of every arm
     (``mlp``, ``mlp-aligned``, ``w-asym``, ``sigma-asym``, ``shared``, ``shared-aligned``, and for a
     cyclic group ``shared-rotation-aligned``: channels matched with a rotation each).

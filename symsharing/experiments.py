@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 import torch
 
-from . import cache
+from . import cache, connectivity
 from .families import FAMILIES, build_model, evaluation_model, families_for, training_family
 from .metrics import invariance_error, metric_name, score
 from .models import count_parameters
@@ -34,7 +34,8 @@ from .train import fit_many, loss_function, one_thread, seed_everything
 
 __all__ = ["RECORD_COLUMNS", "TrainingConfig", "AxisConfig", "config_for", "select_learning_rates",
            "train_units", "size_sweep", "robustness", "sample_efficiency", "parameter_efficiency",
-           "generalization", "EXPERIMENTS", "run_experiment", "run_all", "matched_width"]
+           "generalization", "mode_connectivity", "EXPERIMENTS", "STUDY_AXES", "run_experiment", "run_all",
+           "matched_width"]
 
 RECORD_COLUMNS = ["experiment", "task", "family", "seed", "n_train", "width", "n_params", "steps", "lr",
                   "batch_size", "metric", "train_loss", "test_score", "test_score_transformed",
@@ -315,11 +316,27 @@ def parameter_efficiency(quick: bool | None = None, seeds=None) -> pd.DataFrame:
     return _frame(config.experiment, rows, config.families)
 
 
+def mode_connectivity(quick: bool | None = None, seeds=None) -> pd.DataFrame:
+    """Loss barriers between independently trained pairs on digits and the ring task, the runs of
+    the parameter-space chapter (``connectivity.mode_connectivity``); ``seeds`` counts the pairs."""
+    if seeds is not None:
+        seeds = config_for("robustness", quick, seeds).seeds  # the same checks as every axis
+    rows = []
+    for dataset, families in (("digits", connectivity.MLP_FAMILIES),
+                              ("ring", connectivity.MLP_FAMILIES + ("shared",))):
+        config = connectivity.chapter_config(dataset, quick)
+        if seeds is not None:
+            config["n_pairs"] = len(seeds)
+        rows += connectivity.mode_connectivity(dataset, families, **config)
+    return pd.DataFrame(rows)
+
+
 EXPERIMENTS = {
     "robustness": (robustness, "book/robustness.py"),
     "sample-efficiency": (sample_efficiency, "book/sample_efficiency.py"),
     "parameter-efficiency": (parameter_efficiency, "book/parameter_efficiency.py"),
     "generalization": (generalization, "book/generalization.py"),
+    "mode-connectivity": (mode_connectivity, "book/paramspace.py"),
 }
 
 
@@ -330,6 +347,10 @@ def run_experiment(name: str, quick: bool | None = None, seeds=None) -> pd.DataF
     return EXPERIMENTS[name][0](quick=quick, seeds=seeds)
 
 
+# The four axes of the main study (the other entries of EXPERIMENTS extend it).
+STUDY_AXES = ("robustness", "sample-efficiency", "parameter-efficiency", "generalization")
+
+
 def run_all(quick: bool | None = None) -> pd.DataFrame:
-    """Every experiment of the study, one table."""
-    return pd.concat([run_experiment(name, quick) for name in EXPERIMENTS], ignore_index=True)
+    """The study: every axis of ``STUDY_AXES``, one table."""
+    return pd.concat([run_experiment(name, quick) for name in STUDY_AXES], ignore_index=True)

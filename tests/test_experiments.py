@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
-from symsharing import analysis, experiments
+from symsharing import analysis, connectivity, experiments
 from symsharing.augment import OrbitAverage, orbit_average
 from symsharing.families import FAMILIES, build_model, families_for, sharing_group, subgroup, wrong_group
 from symsharing.groups import cyclic, dihedral, symmetric
@@ -36,7 +36,7 @@ def tiny_records(tmp_path_factory):
 
 # ------------------------------------------------------------------ configurations
 def test_full_configs_meet_the_protocol():
-    for name in experiments.EXPERIMENTS:
+    for name in experiments.STUDY_AXES:
         config = experiments.config_for(name, quick=False)
         assert len(config.seeds) >= 5 and config.experiment == name
         assert 128 <= config.training.batch_size <= 256
@@ -70,10 +70,25 @@ def test_config_errors_and_seed_override():
 
 
 def test_registry_names_chapters():
-    assert set(experiments.EXPERIMENTS) == {"robustness", "sample-efficiency", "parameter-efficiency",
-                                            "generalization"}
+    assert set(experiments.EXPERIMENTS) == {*experiments.STUDY_AXES, "mode-connectivity"}
+    assert experiments.STUDY_AXES == ("robustness", "sample-efficiency", "parameter-efficiency",
+                                      "generalization")
     for function, chapter in experiments.EXPERIMENTS.values():
         assert callable(function) and chapter.startswith("book/") and chapter.endswith(".py")
+
+
+def test_mode_connectivity_passes_quick_and_pair_count(monkeypatch):
+    calls = []
+    monkeypatch.setattr(connectivity, "mode_connectivity",
+                        lambda dataset, families, **config: calls.append((dataset, families, config))
+                        or [{"task": dataset, "family": families[0], "barrier": 0.0}])
+    frame = experiments.mode_connectivity(quick=True, seeds=2)
+    assert [dataset for dataset, _, _ in calls] == ["digits", "ring"]
+    assert all(config["n_pairs"] == 2 for _, _, config in calls)
+    assert calls[0][2]["steps"] == connectivity.chapter_config("digits", quick=True)["steps"]
+    assert "shared" in calls[1][1] and len(frame) == 2
+    with pytest.raises(ValueError, match="at least one seed"):
+        experiments.mode_connectivity(quick=True, seeds=[])
 
 
 # ------------------------------------------------------------------ families
