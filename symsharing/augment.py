@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ._checks import check_int
 from .groups import PermutationGroup
 
 __all__ = ["augment", "OrbitAverage", "orbit_average"]
@@ -42,8 +43,7 @@ class OrbitAverage(nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
         if not isinstance(group, PermutationGroup):
             raise TypeError(f"group must be a PermutationGroup, got {type(group).__name__}")
-        if isinstance(n_elements, bool) or not isinstance(n_elements, int) or n_elements < 1:
-            raise ValueError(f"n_elements must be a positive int, got {n_elements!r}")
+        n_elements = check_int(n_elements, "n_elements", minimum=1)
         self.model, self.group = model, group
         self.exact = group.order() <= n_elements
         if self.exact:

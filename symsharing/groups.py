@@ -20,6 +20,8 @@ from scipy.sparse.csgraph import connected_components
 from sympy.combinatorics import Permutation
 from sympy.combinatorics import PermutationGroup as SympyPermutationGroup
 
+from ._checks import check_int
+
 __all__ = [
     "PermutationGroup",
     "trivial",
@@ -126,8 +128,7 @@ class PermutationGroup:
 
         Raises ValueError when the order exceeds ``limit``.
         """
-        if isinstance(limit, bool) or not isinstance(limit, (int, np.integer)):
-            raise TypeError(f"limit must be an int, got {limit!r} ({type(limit).__name__})")
+        limit = check_int(limit, "limit")
         if self.order() > limit:
             raise ValueError(
                 f"group {self.name} has order {self.order()}, more than limit={limit}; "
@@ -234,10 +235,7 @@ class PermutationGroup:
 
     def random_elements(self, k: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """``k`` elements drawn uniformly from the group: ``LongTensor [k, n]``."""
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-            raise TypeError(f"k must be an int, got {type(k).__name__}")
-        if k < 0:
-            raise ValueError(f"k must be >= 0, got {k}")
+        k = check_int(k, "k", minimum=0)
         if generator is not None and not isinstance(generator, torch.Generator):
             raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
         elements = torch.arange(self.n).expand(int(k), self.n)
@@ -252,11 +250,7 @@ class PermutationGroup:
 
 # -------------------------------------------------------------------- constructors
 def _check_points(n, name: str, minimum: int = 1) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"{name}: n must be an int, got {n!r} ({type(n).__name__})")
-    if n < minimum:
-        raise ValueError(f"{name}: n must be >= {minimum}, got {n}")
-    return int(n)
+    return check_int(n, f"{name}: n", minimum)
 
 
 def trivial(n: int) -> PermutationGroup:

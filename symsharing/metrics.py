@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from scipy import stats
 
+from ._checks import check_int
 from .groups import PermutationGroup
 
 __all__ = ["accuracy", "mse", "score", "metric_name", "invariance_error", "confidence_interval"]
@@ -63,8 +64,7 @@ def invariance_error(model, group: PermutationGroup, x: torch.Tensor, n_elements
     if not isinstance(x, torch.Tensor) or x.dim() < 2 or len(x) == 0:
         shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
         raise ValueError(f"invariance_error needs a non-empty batch x [batch, {group.n}], got {shape}")
-    if isinstance(n_elements, bool) or not isinstance(n_elements, (int, np.integer)) or n_elements < 1:
-        raise ValueError(f"n_elements must be a positive int, got {n_elements!r}")
+    n_elements = check_int(n_elements, "n_elements", minimum=1)
     generator = torch.Generator().manual_seed(seed)
 
     def predict(inputs):

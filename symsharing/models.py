@@ -7,22 +7,14 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 from torch import nn
 
+from ._checks import check_int
 from .groups import PermutationGroup
-from .sharing import InvariantReadout, SharedLinear, _check_channels, _check_features
+from .sharing import InvariantReadout, SharedLinear, _check_features
 
 __all__ = ["MLP", "SharedMLP", "WAsymmetricMLP", "SigmaAsymmetricMLP", "count_parameters"]
-
-
-def _check_depth(depth) -> int:
-    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)):
-        raise TypeError(f"depth must be an int, got {depth!r} ({type(depth).__name__})")
-    if depth < 0:
-        raise ValueError(f"depth must be >= 0 (number of hidden layers), got {depth}")
-    return int(depth)
 
 
 def _check_input(x, n_in: int, model: str, like: torch.Tensor) -> None:
@@ -35,10 +27,10 @@ class MLP(nn.Module):
 
     def __init__(self, n_in: int, n_out: int, width: int, depth: int = 2):
         super().__init__()
-        self.n_in = _check_channels(n_in, "n_in")
-        self.n_out = _check_channels(n_out, "n_out")
-        self.width = _check_channels(width, "width")
-        self.depth = _check_depth(depth)
+        self.n_in = check_int(n_in, "n_in", minimum=1)
+        self.n_out = check_int(n_out, "n_out", minimum=1)
+        self.width = check_int(width, "width", minimum=1)
+        self.depth = check_int(depth, "depth", minimum=0, meaning=" (number of hidden layers)")
         sizes = [self.n_in] + [self.width] * self.depth + [self.n_out]
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True))
 
@@ -66,9 +58,9 @@ class SharedMLP(nn.Module):
         if not isinstance(group, PermutationGroup):
             raise TypeError(f"group must be a PermutationGroup, got {type(group).__name__}")
         self.group = group
-        self.n_out = _check_channels(n_out, "n_out")
-        self.channels = _check_channels(channels, "channels")
-        self.depth = _check_depth(depth)
+        self.n_out = check_int(n_out, "n_out", minimum=1)
+        self.channels = check_int(channels, "channels", minimum=1)
+        self.depth = check_int(depth, "depth", minimum=0, meaning=" (number of hidden layers)")
         sizes = [1] + [self.channels] * self.depth
         self.layers = nn.ModuleList(
             SharedLinear(group, a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True)
@@ -98,12 +90,6 @@ def count_parameters(model: nn.Module) -> int:
 
 # --- Networks without parameter symmetries (Lim, Putterman, Walters, Maron & Jegelka, "The Empirical
 # Impact of Neural Parameter Symmetries, or Lack Thereof", NeurIPS 2024) ---------------------------
-
-
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, got {seed!r} ({type(seed).__name__})")
-    return seed
 
 
 class FixedEntryLinear(nn.Module):
@@ -152,8 +138,7 @@ class WAsymmetricMLP(MLP):
     def __init__(self, n_in: int, n_out: int, width: int, depth: int = 2, *, n_fixed: int,
                  fixed_std: float, seed: int):
         super().__init__(n_in, n_out, width, depth)
-        if isinstance(n_fixed, bool) or not isinstance(n_fixed, int):
-            raise TypeError(f"n_fixed must be an int, got {n_fixed!r} ({type(n_fixed).__name__})")
+        n_fixed = check_int(n_fixed, "n_fixed")
         smallest_fan_in = min(layer.in_features for layer in self.layers)
         if not 0 <= n_fixed <= smallest_fan_in:
             raise ValueError(f"n_fixed must be in [0, {smallest_fan_in}] (the smallest fan-in), "
@@ -161,7 +146,7 @@ class WAsymmetricMLP(MLP):
         if isinstance(fixed_std, bool) or not isinstance(fixed_std, (int, float)) \
                 or not math.isfinite(fixed_std) or fixed_std < 0:
             raise ValueError(f"fixed_std must be a finite number >= 0, got {fixed_std!r}")
-        self.n_fixed, self.fixed_std, self.seed = n_fixed, float(fixed_std), _check_seed(seed)
+        self.n_fixed, self.fixed_std, self.seed = n_fixed, float(fixed_std), check_int(seed, "seed")
         generator = torch.Generator().manual_seed(seed)
         fixed_layers = []
         for layer in self.layers:
@@ -182,7 +167,7 @@ class SigmaAsymmetricMLP(MLP):
 
     def __init__(self, n_in: int, n_out: int, width: int, depth: int = 2, *, seed: int):
         super().__init__(n_in, n_out, width, depth)
-        self.seed = _check_seed(seed)
+        self.seed = check_int(seed, "seed")
         generator = torch.Generator().manual_seed(seed)
         self.register_buffer("gate_matrices", torch.randn(depth, width, width, generator=generator))
 

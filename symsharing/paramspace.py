@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 
+from ._checks import check_int
 from .metrics import score
 from .models import MLP, SharedMLP
 
@@ -201,8 +202,7 @@ def weight_matching(mlp_a, mlp_b, *, max_iter: int = 100, seed: int = 0) -> list
     ``SharedMLP`` it matches channels.
     """
     _check_pair(mlp_a, mlp_b)
-    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
-        raise ValueError(f"max_iter must be a positive int, got {max_iter!r}")
+    max_iter = check_int(max_iter, "max_iter", minimum=1)
     spec, sizes = _spec(mlp_a), hidden_sizes(mlp_a)
     views_a = {k: v.double() for k, v in _views(mlp_a, spec).items()}
     views_b = {k: v.double() for k, v in _views(mlp_b, spec).items()}
@@ -334,11 +334,7 @@ def _loss(outputs: torch.Tensor, y: torch.Tensor) -> float:
 
 
 def _check_points(n_points) -> int:
-    if isinstance(n_points, bool) or not isinstance(n_points, (int, np.integer)):
-        raise TypeError(f"n_points must be an int, got {n_points!r} ({type(n_points).__name__})")
-    if n_points < 2:
-        raise ValueError(f"n_points must be >= 2 (alpha = 0 and 1 at least), got {n_points}")
-    return int(n_points)
+    return check_int(n_points, "n_points", minimum=2, meaning=" (alpha = 0 and 1 at least)")
 
 
 @torch.no_grad()

@@ -15,11 +15,11 @@ Two structures have cheaper forms that equal the generic construction exactly:
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._checks import check_int
 from .groups import PermutationGroup
 
 __all__ = ["SharedLinear", "InvariantReadout", "fast_path"]
@@ -29,14 +29,6 @@ def _check_group(group) -> PermutationGroup:
     if not isinstance(group, PermutationGroup):
         raise TypeError(f"group must be a PermutationGroup, got {type(group).__name__}")
     return group
-
-
-def _check_channels(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return int(value)
 
 
 def _check_features(x, shape: tuple, like: torch.Tensor, owner: str) -> None:
@@ -80,8 +72,8 @@ class SharedLinear(nn.Module):
                  bias: bool = True):
         super().__init__()
         self.group = _check_group(group)
-        self.in_channels = _check_channels(in_channels, "in_channels")
-        self.out_channels = _check_channels(out_channels, "out_channels")
+        self.in_channels = check_int(in_channels, "in_channels", minimum=1)
+        self.out_channels = check_int(out_channels, "out_channels", minimum=1)
         if not isinstance(bias, bool):
             raise TypeError(f"bias must be a bool, got {bias!r} ({type(bias).__name__})")
         self.register_buffer("pair_orbits", group.pair_orbits(), persistent=False)  # (n, n)
@@ -130,8 +122,8 @@ class InvariantReadout(nn.Module):
     def __init__(self, group: PermutationGroup, in_channels: int, out_features: int):
         super().__init__()
         self.group = _check_group(group)
-        self.in_channels = _check_channels(in_channels, "in_channels")
-        self.out_features = _check_channels(out_features, "out_features")
+        self.in_channels = check_int(in_channels, "in_channels", minimum=1)
+        self.out_features = check_int(out_features, "out_features", minimum=1)
         orbits = group.orbits()
         pooling = torch.zeros(group.n, len(orbits))  # (n, n_orbits): mean over each orbit
         for orbit_id, orbit in enumerate(orbits):

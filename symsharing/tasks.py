@@ -18,21 +18,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from symsharing._checks import check_int
 from symsharing.groups import PermutationGroup, cyclic, grid_dihedral, symmetric
 
 __all__ = ["Task", "SetTask", "RingTask", "GridTask", "TASKS", "get_task"]
 
 
 def _check_count(n, seed) -> tuple[int, int]:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"n must be an int, got {n!r} ({type(n).__name__})")
-    if n < 0:
-        raise ValueError(f"n must be a non-negative int, got {n}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {seed!r} ({type(seed).__name__})")
-    if seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed}")
-    return int(n), int(seed)
+    return check_int(n, "n", minimum=0), check_int(seed, "seed", minimum=0)
 
 
 class Task:

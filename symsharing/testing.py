@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import torch
 
+from ._checks import check_int
 from .groups import PermutationGroup
 
 __all__ = ["assert_invariant", "assert_equivariant", "default_tolerance"]
@@ -31,8 +32,7 @@ def _elements(function, group: PermutationGroup, x, atol, n_elements: int, seed:
         raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
     if atol is not None and (isinstance(atol, bool) or not isinstance(atol, (int, float)) or not atol >= 0):
         raise ValueError(f"atol must be None (dtype-aware default) or a number >= 0, got {atol!r}")
-    if isinstance(n_elements, bool) or not isinstance(n_elements, int) or n_elements < 1:
-        raise ValueError(f"n_elements must be a positive int, got {n_elements!r}")
+    n_elements = check_int(n_elements, "n_elements", minimum=1)
     if group.order() <= n_elements:
         return group.elements()
     return group.random_elements(n_elements, torch.Generator().manual_seed(seed))

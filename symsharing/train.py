@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._checks import check_int
 from ._draws import CHUNK_STEPS, DrawStream
 from ._stacked import check_targets, make_adam, train_stack
 from .groups import PermutationGroup
@@ -69,9 +70,7 @@ def loss_function(outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {seed!r} ({type(seed).__name__})")
-    return int(seed)
+    return check_int(seed, "seed")
 
 
 def _check_fit_arguments(model, X, y, steps, lr, batch_size, augment_group) -> None:
@@ -90,13 +89,11 @@ def _check_fit_arguments(model, X, y, steps, lr, batch_size, augment_group) -> N
         raise ValueError(f"float targets y must be [n, n_outputs], got shape {tuple(y.shape)}")
     if not y.dtype.is_floating_point and y.dim() != 1:
         raise ValueError(f"class labels y must be [n], got shape {tuple(y.shape)}")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be a positive int, got {steps!r}")
+    check_int(steps, "steps", minimum=1)
     if not isinstance(lr, (int, float)) or isinstance(lr, bool) or not lr > 0:
         raise ValueError(f"lr must be a positive number, got {lr!r}")
-    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
-                                   or batch_size < 1):
-        raise ValueError(f"batch_size must be None (full batch) or a positive int, got {batch_size!r}")
+    if batch_size is not None:
+        check_int(batch_size, "batch_size", minimum=1, meaning=" (or None for full batch)")
     if augment_group is not None and not isinstance(augment_group, PermutationGroup):
         raise TypeError(f"augment_group must be a PermutationGroup or None, "
                         f"got {type(augment_group).__name__}")
@@ -215,9 +212,7 @@ def fit_many(models, datasets, *, steps: int, lr: float = 1e-3, batch_size: int 
             raise ValueError(f"{name} must hold one entry per model ({len(models)}), got {len(values)}")
     if len({id(m) for m in models}) != len(models):
         raise ValueError("fit_many got the same model object more than once; pass distinct models")
-    if isinstance(max_stack_elements, bool) or not isinstance(max_stack_elements, int) \
-            or max_stack_elements < 1:
-        raise ValueError(f"max_stack_elements must be a positive int, got {max_stack_elements!r}")
+    check_int(max_stack_elements, "max_stack_elements", minimum=1)
     for model, data, seed, group in zip(models, datasets, seeds, augment_groups, strict=True):
         if not isinstance(data, (tuple, list)) or len(data) != 2:
             raise TypeError(f"each dataset must be a pair (X, y), got {type(data).__name__}")

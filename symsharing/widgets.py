@@ -27,6 +27,7 @@ from torch import nn
 
 from . import cache
 from . import groups as groups_module
+from ._checks import check_int
 from .experiments import TEST_SEED_OFFSET, TrainingConfig
 from .families import FAMILIES, build_model, evaluation_model, families_for
 from .groups import PermutationGroup
@@ -183,8 +184,7 @@ def training_run(task: str, family: str, n_train: int, *, seed: int = 0, steps: 
         raise KeyError(f"unknown model family {family!r} for task {task!r}; known: {known}")
     for label, value in (("n_train", n_train), ("steps", steps), ("batch_size", batch_size),
                          ("n_test", n_test)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{label} must be a positive int, got {value!r}")
+        check_int(value, label, minimum=1)
     width = TrainingConfig().width(task, family)
     config = {"task": task, "family": family, "n_train": n_train, "seed": seed, "steps": steps, "lr": lr,
               "batch_size": batch_size, "n_test": n_test, "width": width}

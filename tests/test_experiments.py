@@ -161,7 +161,7 @@ def test_orbit_average_is_exactly_invariant_for_small_groups(dtype, group):
 def test_orbit_average_samples_large_groups_and_checks_input():
     averaged = OrbitAverage(MLP(8, 1, 4), symmetric(8), n_elements=5, seed=3)
     assert not averaged.exact and averaged.elements.shape == (5, 8)
-    with pytest.raises(ValueError, match="n_elements must be a positive int"):
+    with pytest.raises(ValueError, match="n_elements must be >= 1"):
         OrbitAverage(MLP(8, 1, 4), symmetric(8), n_elements=0)
     with pytest.raises(ValueError, match=r"expects input \[batch, 8\]"):
         averaged(torch.zeros(3, 7))

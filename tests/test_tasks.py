@@ -164,7 +164,7 @@ def test_get_task_unknown_name():
 @pytest.mark.parametrize("split", ["sample", "sample_ood"])
 def test_bad_counts_and_seeds(task, split):
     draw = getattr(task, split)
-    with pytest.raises(ValueError, match="n must be a non-negative int, got -1"):
+    with pytest.raises(ValueError, match="n must be >= 0, got -1"):
         draw(-1, 0)
     with pytest.raises(TypeError, match=r"n must be an int, got 2\.5"):
         draw(2.5, 0)
@@ -172,7 +172,7 @@ def test_bad_counts_and_seeds(task, split):
         draw(True, 0)
     with pytest.raises(TypeError, match="seed must be an int, got '0'"):
         draw(4, "0")
-    with pytest.raises(ValueError, match="seed must be a non-negative int, got -3"):
+    with pytest.raises(ValueError, match="seed must be >= 0, got -3"):
         draw(4, -3)
 
 

@@ -66,7 +66,7 @@ def test_default_tolerance_is_dtype_aware_and_relative():
         ({"group": "C5"}, TypeError, r"group must be a PermutationGroup, got str"),
         ({"x": [[0.0] * 5]}, TypeError, r"x must be a torch.Tensor, got list"),
         ({"atol": -1.0}, ValueError, r"atol must be None .* or a number >= 0, got -1.0"),
-        ({"n_elements": 0}, ValueError, r"n_elements must be a positive int, got 0"),
+        ({"n_elements": 0}, ValueError, r"n_elements must be >= 1, got 0"),
         ({"model": "mlp"}, TypeError, r"must be callable, got str"),
     ],
 )

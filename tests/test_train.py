@@ -128,7 +128,7 @@ def test_draw_stream_rejects_a_group_of_the_wrong_size():
     (lambda X, y: fit(MLP(6, 1, 4), X, y[:, 0], steps=1), ValueError, r"y must be \[n, n_outputs\]"),
     (lambda X, y: fit(MLP(6, 2, 4), X, y.long()[:, 0] + 5, steps=1), ValueError, "class labels must lie"),
     (lambda X, y: fit(MLP(6, 2, 4), X, y.repeat(1, 3), steps=1), ValueError, "n_outputs = 2"),
-    (lambda X, y: fit(MLP(6, 1, 4), X, y, steps=0), ValueError, "steps must be a positive int"),
+    (lambda X, y: fit(MLP(6, 1, 4), X, y, steps=0), ValueError, "steps must be >= 1"),
     (lambda X, y: fit(MLP(6, 1, 4).requires_grad_(False), X, y, steps=1), ValueError,
      "no trainable parameters"),
 ])

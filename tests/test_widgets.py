@@ -136,7 +136,7 @@ def test_training_run_bad_arguments(cache):
         widgets.training_run("torus", "mlp", 32)
     with pytest.raises(KeyError, match="'shared-wrong' for task 'set'"):
         widgets.training_run("set", "shared-wrong", 32)
-    with pytest.raises(ValueError, match="n_train must be a positive int, got 0"):
+    with pytest.raises(ValueError, match="n_train must be >= 1, got 0"):
         widgets.training_run("set", "mlp", 0)
 
 
