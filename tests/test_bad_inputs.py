@@ -1,4 +1,4 @@
-"""The bad-input catalogue: every public entry point of DESIGN.md, fed one bad argument at a time.
+"""The bad-input catalogue: every public entry point of docs/design.md, fed one bad argument at a time.
 
 Each case asserts the exception type *and* a fragment of its message, which must name the bad
 value and say what was expected: a ``ValueError`` / ``TypeError`` / ``KeyError`` raised at the
