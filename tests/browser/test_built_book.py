@@ -6,8 +6,8 @@ path, so nothing is downloaded. Outside CI the test skips with the reason when t
 CI (``CI=true``) it fails instead. Offline, assets from CDNs (MathJax, the widget manager,
 fonts) fail to load: those network errors are expected and filtered; everything the book serves
 itself must load and run without a console error. Widgets render from CDN scripts, so their pages
-are checked for the saved widget state, not for pixels. Screenshots of the intro and of one
-experiment page are saved under ``_build/screenshots/``.
+are checked for the saved widget state, not for pixels. Every page is then read as a reader would,
+at desktop (1280 px) and phone (390 px) width, with a screenshot of each under ``_build/screenshots/``.
 """
 
 from __future__ import annotations
@@ -33,8 +33,11 @@ CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--window-size=1280,1000"]
-EXPERIMENT_PAGES = ["book/sample_efficiency.html", "book/robustness.html", "book/parameter_efficiency.html",
-                    "book/generalization.html", "book/paramspace.html"]
+# the results chapters: argument first, their code collapsed behind a toggle
+RESULTS_PAGES = ["book/robustness.html", "book/sample_efficiency.html", "book/parameter_efficiency.html",
+                 "book/generalization.html", "book/predictions.html", "book/paramspace.html",
+                 "book/discussion.html"]
+WIDTHS = {"desktop": 1280, "phone": 390}
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -156,20 +159,70 @@ def test_every_page_loads_cleanly(server, browser):
     assert widget_pages, "no page of the book carries a widget: the explorers' saved state was lost"
 
 
-def test_screenshots(server, browser):
-    experiment = next((page for page in EXPERIMENT_PAGES if (HTML / page).exists()), None)
-    if experiment is None:
-        pytest.fail(f"none of the experiment pages {EXPERIMENT_PAGES} was built")
+def _fit_height(driver, width: int) -> None:
+    """Make the window as tall as the page (at most 4,000 px) at ``width``, for a whole-page shot."""
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(width, min(max(int(height), 800), 4000))
+
+
+_READER_CHECKS = """
+const article = document.querySelector('article') || document.body;
+const visible = (element) => {
+    for (let node = element; node; node = node.parentElement) {
+        if (node.tagName === 'DETAILS' && !node.open && node !== element
+            && !(element.closest('summary') && node.contains(element.closest('summary')))) return false;
+        const style = getComputedStyle(node);
+        if (style.display === 'none' || style.visibility === 'hidden') return false;
+    }
+    return element.getClientRects().length > 0;
+};
+const images = Array.from(article.querySelectorAll('img')).filter((image) => !image.closest('.widget-area'));
+return {
+    overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    uncaptioned: images.filter((image) => {
+        const figure = image.closest('figure');
+        const caption = figure && figure.querySelector('figcaption');
+        return !(caption && caption.textContent.trim().length > 0);
+    }).map((image) => (image.getAttribute('src') || '').slice(0, 60)),
+    traceback: /Traceback \\(most recent call last\\)/.test(article.innerText)
+        || article.querySelector('.output.traceback, .output.error') !== null,
+    code: Array.from(article.querySelectorAll('.cell_input')).filter(visible).length,
+};
+"""
+
+
+def test_pages_read_like_a_reader(server, browser):
+    """Every page at desktop and phone width: a screenshot each, no horizontal scroll of the page
+    body (a wide table may scroll inside its own container), a caption for every figure, no
+    traceback, and no code input shown by default on the results chapters."""
+    missing = [page for page in RESULTS_PAGES if not (HTML / page).exists()]
+    assert not missing, f"results chapters not built: {missing}"
     if SCREENSHOTS.exists():
         shutil.rmtree(SCREENSHOTS)
     SCREENSHOTS.mkdir(parents=True)
-    for page in ["book/intro.html", experiment]:
-        _visit(browser, server + page)
-        height = browser.execute_script("return document.documentElement.scrollHeight")
-        browser.set_window_size(1280, min(max(int(height), 800), 4000))
-        path = SCREENSHOTS / f"{Path(page).stem}.png"
-        assert browser.save_screenshot(str(path)), f"screenshot of {page} failed"
-        with Image.open(path) as image:
-            grey = np.asarray(image.convert("L"))
-        assert (grey < 200).mean() > 0.01, f"screenshot of {page} is blank"  # text and figures are dark
+    problems = {}
+    for page in _pages():
+        for label, width in WIDTHS.items():
+            browser.set_window_size(width, 1000)
+            _visit(browser, server + page)
+            found = browser.execute_script(_READER_CHECKS)
+            issues = []
+            if found["overflow"] > 1:
+                issues.append(f"{label}: the page scrolls sideways by {found['overflow']} px")
+            if found["uncaptioned"]:
+                issues.append(f"{label}: figures without a caption: {found['uncaptioned']}")
+            if found["traceback"]:
+                issues.append(f"{label}: a traceback is shown")
+            if page in RESULTS_PAGES and found["code"]:
+                issues.append(f"{label}: {found['code']} code cells shown (results chapters hide their code)")
+            _fit_height(browser, width)
+            path = SCREENSHOTS / f"{page.replace('/', '_').removesuffix('.html')}-{label}.png"
+            assert browser.save_screenshot(str(path)), f"screenshot of {page} at {width} px failed"
+            with Image.open(path) as image:
+                grey = np.asarray(image.convert("L"))
+            if not (grey < 200).mean() > 0.01:  # text and figures are dark
+                issues.append(f"{label}: the screenshot is blank")
+            if issues:
+                problems.setdefault(page, []).extend(issues)
     browser.set_window_size(1280, 1000)
+    assert not problems, json.dumps(problems, indent=1)
