@@ -12,7 +12,7 @@ import pandas as pd
 
 from .analysis import summarize
 
-__all__ = ["FAMILY_STYLE", "plot_curves", "plot_exchange_rates", "plot_effects"]
+__all__ = ["FAMILY_STYLE", "plot_curves", "plot_exchange_rates", "plot_effects", "book_style", "TEXT_WIDTH"]
 
 FAMILY_STYLE = {
     "mlp": {"color": "tab:gray", "marker": "o"},
@@ -128,3 +128,25 @@ def plot_effects(table: pd.DataFrame, label: str = "claim") -> plt.Figure:
     axes[0][0].set_ylabel("effect (positive: as claimed)")
     figure.tight_layout()
     return figure
+
+
+# Figures are drawn at most TEXT_WIDTH inches wide, so that at the book's text width (about 8 inches
+# at 100 dpi) they are shown near 1:1 and every tick label keeps at least 9 pt.
+TEXT_WIDTH = 8.0
+BOOK_RC = {"figure.dpi": 100, "savefig.dpi": 100, "font.size": 10.5, "axes.titlesize": 10.5,
+           "axes.labelsize": 10.5, "xtick.labelsize": 10, "ytick.labelsize": 10, "legend.fontsize": 9,
+           "figure.titlesize": 11}
+
+
+def book_style() -> None:
+    """Every chapter's first call: the inline backend in a Jupyter kernel (so that an environment
+    with ``MPLBACKEND=Agg`` still puts figures into the notebook's outputs) and the book's rcParams."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # plain Python: no notebook to draw into
+        shell = None
+    else:
+        shell = get_ipython()
+    if shell is not None and getattr(shell, "kernel", None) is not None:
+        shell.run_line_magic("matplotlib", "inline")
+    plt.rcParams.update(BOOK_RC)

@@ -68,3 +68,18 @@ def test_bad_records_are_named():
         plots.plot_curves(pd.DataFrame({"task": ["set"]}))
     with pytest.raises(TypeError, match="pandas DataFrame"):
         plots.plot_curves([{"task": "set"}])
+
+
+def test_book_style_puts_figures_into_the_notebook_even_under_agg(monkeypatch):
+    """MPLBACKEND=Agg in the environment: without book_style a chapter's figures silently vanish."""
+    nbformat = pytest.importorskip("nbformat")
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    source = ("from symsharing.plots import book_style\nbook_style()\nimport matplotlib.pyplot as plt\n"
+              "plt.plot([0, 1], [1, 0])\nplt.show()\nprint(plt.rcParams['xtick.labelsize'])")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
+    outputs = notebook.cells[0].outputs
+    assert any("image/png" in output.get("data", {}) for output in outputs), outputs
+    assert any(output.get("text", "").strip() == "10.0" for output in outputs), outputs
