@@ -27,13 +27,17 @@
 # together by one step, and swaps the two rings. Two generators say it all.
 
 # %%
+import matplotlib.pyplot as plt
 import torch
 from myst_nb import glue
 
 from symsharing.groups import PermutationGroup
+from symsharing.plots import book_style
 from symsharing.sharing import SharedLinear
 from symsharing.testing import assert_equivariant, assert_invariant
 from symsharing.widgets import group_figure, parameter_counts
+
+book_style()
 
 turn = [(i + 1) % 6 for i in range(6)] + [6 + (i + 1) % 6 for i in range(6)]
 swap = [i + 6 for i in range(6)] + [i for i in range(6)]
@@ -62,11 +66,23 @@ print(counts)
 # %% [markdown]
 # With four channels in and out, the tied layer has {glue:text}`two_rings_shared` free parameters
 # where a dense layer on the same features has {glue:text}`two_rings_dense`,
-# {glue:text}`two_rings_ratio` times more. The weight pattern shows where the savings come from:
-# one colour per free value, each repeated along the (joint) diagonals of the blocks.
+# {glue:text}`two_rings_ratio` times more. The weight pattern ({numref}`fig-two-rings`) shows where
+# the savings come from: one colour per free value, each repeated along the (joint) diagonals of
+# the blocks.
 
 # %%
 fig = group_figure(two_rings, "ring", channels=4)
+glue("fig_two_rings", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_two_rings
+# :name: fig-two-rings
+#
+# The group $C_6 \times C_2$ on two rings of six points. Left: the tied weight matrix of one
+# `SharedLinear` channel pair, one colour per free value. Right: the points coloured by orbit
+# (here a single orbit: the swap joins the two rings).
+# ```
 
 # %% [markdown]
 # ## A new task

@@ -36,10 +36,12 @@ import torch
 from myst_nb import glue
 
 from symsharing.models import MLP, SharedMLP, count_parameters
+from symsharing.plots import book_style
 from symsharing.sharing import SharedLinear, fast_path
 from symsharing.tasks import TASKS
 from symsharing.testing import assert_invariant
 
+book_style()
 for name, task in TASKS.items():
     print(f"{name:5s} group {task.group.name:12s} |G| = {task.group.order():>6,}  "
           f"points {task.group.n:3d}  point orbits {len(task.group.orbits()):3d}  "
@@ -48,27 +50,35 @@ for name, task in TASKS.items():
 # %% [markdown]
 # ## The tied weight pattern of each task's group
 #
-# Each image is the $n \times n$ weight matrix between one input and one output channel of a
+# Each image of {numref}`fig-shared-weights` is the $n \times n$ weight matrix between one input and one output channel of a
 # `SharedLinear` layer: entries of one colour are one shared parameter. For the set task it is
 # the two-weight DeepSets pattern {cite}`zaheer2017deepsets`, for the ring a circulant (a
 # circular convolution), for the image a pattern tied by the rotations and reflections of the
 # square.
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(12, 4))
+fig, axes = plt.subplots(1, 3, figsize=(8, 3))
 for ax, task in zip(axes, TASKS.values(), strict=True):
     layer = SharedLinear(task.group, 1, 1, bias=False)
     with torch.no_grad():
         layer.weight.copy_(torch.randn_like(layer.weight))
         weight = layer.dense_weight()[0, 0]  # (n, n)
     ax.imshow(weight.numpy(), cmap="coolwarm", interpolation="nearest")
-    ax.set_title(f"{task.name}: {task.group.name}, {task.group.n_pair_orbits()} free of "
-                 f"{task.group.n ** 2}")
+    ax.set_title(f"{task.name}: {task.group.n_pair_orbits()} free of {task.group.n ** 2}")
     ax.set_xticks([])
     ax.set_yticks([])
-fig.suptitle("One random SharedLinear weight matrix per task group")
 plt.tight_layout()
-plt.show()
+glue("fig_shared_weights", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_shared_weights
+# :name: fig-shared-weights
+#
+# One random `SharedLinear` weight matrix (one input, one output channel) for the group of each
+# task, coloured by value: set ($S_8$), ring ($C_{16}$), grid ($D_4$ on 49 pixels). The titles
+# count the free weights against the $n^2$ entries of a dense layer.
+# ```
 
 # %% [markdown]
 # ## Invariance by construction

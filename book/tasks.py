@@ -28,8 +28,10 @@ import numpy as np
 import torch
 from myst_nb import glue
 
+from symsharing.plots import book_style
 from symsharing.tasks import TASKS, get_task
 
+book_style()
 for name, task in TASKS.items():
     print(f"[{name}] {task.description}\n    OOD: {task.ood_description}\n")
 
@@ -44,16 +46,24 @@ for name, task in TASKS.items():
 set_task = get_task("set")
 glue("set_order", f"{set_task.group.order():,}", display=False)
 X, y = set_task.sample(4, seed=0)
-fig, axes = plt.subplots(1, 4, figsize=(12, 2.6), sharey=True)
+fig, axes = plt.subplots(1, 4, figsize=(8, 2.3), sharey=True)
 for ax, values, target in zip(axes, X, y, strict=True):
     top = set(values.topk(2).indices.tolist())
     ax.bar(range(8), values, color=["C3" if i in top else "C0" for i in range(8)])
     ax.set_title(f"y = {float(target):.2f}")
-    ax.set_xticks(range(8))
+    ax.set_xticks(range(0, 8, 2))
 axes[0].set_ylabel("x_i")
-fig.suptitle("Set task: the two largest values (red) sum to the target")
 plt.tight_layout()
-plt.show()
+glue("fig_set_examples", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_set_examples
+# :name: fig-set-examples
+#
+# Four samples of the set task: the eight values $x_i$ as bars, the two largest in red; the
+# target $y$ (panel title) is their sum, whatever the order of the bars.
+# ```
 
 # %% [markdown]
 # ## The ring task: a motif anywhere around a ring
@@ -70,16 +80,24 @@ X_ring, y_ring = ring.sample(4000, seed=0)
 glue("ring_n", f"{len(y_ring):,}", display=False)
 glue("ring_positive", f"{float(y_ring.float().mean()):.1%}", display=False)
 angles = 2 * np.pi * np.arange(16) / 16
-fig, axes = plt.subplots(1, 4, figsize=(12, 3.2), subplot_kw={"aspect": "equal"})
+fig, axes = plt.subplots(1, 4, figsize=(8, 2.4), subplot_kw={"aspect": "equal"})
 for ax, bits, label in zip(axes, X_ring[:4], y_ring[:4], strict=True):
     ax.plot(np.cos(angles), np.sin(angles), color="0.8", zorder=0)
-    ax.scatter(np.cos(angles), np.sin(angles), s=160, c=(bits > 0).numpy(), cmap="Greys",
+    ax.scatter(np.cos(angles), np.sin(angles), s=70, c=(bits > 0).numpy(), cmap="Greys",
                edgecolors="k", vmin=0, vmax=1)
     ax.set_title(f"motif present: {bool(label)}")
     ax.axis("off")
-fig.suptitle("Ring task: 16 bits on a ring (black = 1)")
 plt.tight_layout()
-plt.show()
+glue("fig_ring_examples", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_ring_examples
+# :name: fig-ring-examples
+#
+# Four samples of the ring task: 16 bits around a ring (black = 1). The panel title says whether
+# the motif `11010` occurs somewhere, read clockwise with wrap-around.
+# ```
 
 # %% [markdown]
 # ## The grid task: tetrominoes in any pose
@@ -97,9 +115,9 @@ orbit_image = grid.group.orbit_index().reshape(7, 7)
 glue("grid_orbits", f"{len(grid.group.orbits())}", display=False)
 X_grid, y_grid = grid.sample(400, seed=0)
 shape_names = list(grid.shapes)
-fig, axes = plt.subplots(1, 6, figsize=(14, 2.8))
+fig, axes = plt.subplots(1, 6, figsize=(8, 1.9))
 axes[0].imshow(orbit_image, cmap="tab10")
-axes[0].set_title("orbits of D4 on pixels")
+axes[0].set_title("D4 orbits")
 for ax, class_id in zip(axes[1:], range(5), strict=True):
     index = int((y_grid == class_id).nonzero()[0])
     ax.imshow(X_grid[index].reshape(7, 7), cmap="Greys", vmin=-0.3, vmax=1.3)
@@ -108,7 +126,16 @@ for ax in axes:
     ax.set_xticks([])
     ax.set_yticks([])
 plt.tight_layout()
-plt.show()
+glue("fig_grid_examples", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_grid_examples
+# :name: fig-grid-examples
+#
+# The grid task. Left: the orbits of $D_4$ on the 49 pixels, one colour per orbit. Then one
+# sample of each of the five classes, in a random pose and position, with pixel noise.
+# ```
 
 # %% [markdown]
 # ## Checks: exact labels, invariance, balance, OOD shift

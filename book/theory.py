@@ -37,7 +37,10 @@ from myst_nb import glue
 
 from symsharing.groups import cyclic, dihedral, grid_dihedral, reflection, symmetric, trivial
 from symsharing.models import MLP
+from symsharing.plots import book_style
 from symsharing.sharing import SharedLinear
+
+book_style()
 
 G = cyclic(6)
 g = G.generators[0]  # rotation by one step
@@ -119,23 +122,32 @@ print(f"largest equivariance error over all {D4.order()} elements: {max(errors):
 # %% [markdown]
 # The largest error over the whole group is {glue:text}`d4_equivariance_error`: rounding only.
 #
-# The pictures below show the tied pattern: entry $(i, j)$ is coloured by the id of its pair
-# orbit, so equal colours are one shared weight. The symmetric group leaves two weights (the
+# {numref}`fig-tied-patterns` shows the tied pattern: entry $(i, j)$ is coloured by the id of its
+# pair orbit, so equal colours are one shared weight. The symmetric group leaves two weights (the
 # DeepSets layer {cite}`zaheer2017deepsets`, $a x_i + b \sum_{j \ne i} x_j$); the cyclic group
 # leaves a circulant matrix (a circular convolution); the dihedral group of the image ties
 # pixels related by rotations and reflections.
 
 # %%
 pattern_groups = [symmetric(8), cyclic(8), dihedral(8), grid_dihedral(4)]
-fig, axes = plt.subplots(1, len(pattern_groups), figsize=(12, 3.2))
+fig, axes = plt.subplots(1, len(pattern_groups), figsize=(8, 2.4))
 for ax, group in zip(axes, pattern_groups, strict=True):
     ax.imshow(group.pair_orbits().numpy(), cmap="tab20", interpolation="nearest")
     ax.set_title(f"{group.name}: {group.n_pair_orbits()} weights")
     ax.set_xticks([])
     ax.set_yticks([])
-fig.suptitle("Tied weight pattern of SharedLinear: one colour per free weight")
 plt.tight_layout()
-plt.show()
+glue("fig_tied_patterns", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_tied_patterns
+# :name: fig-tied-patterns
+#
+# The tied weight pattern of a `SharedLinear` layer for four groups: entry $(i, j)$ of the
+# $n \times n$ weight matrix is coloured by its pair orbit, so one colour is one free weight. The
+# title of each panel counts the free weights that remain.
+# ```
 
 # %% [markdown]
 # ## Counting free parameters: Burnside's lemma

@@ -113,7 +113,7 @@ def group_figure(group: PermutationGroup, layout: str = "ring", channels: int = 
     layout = _check_layout(group, layout)
     pattern = group.pair_orbits().numpy()  # (n, n)
     counts = parameter_counts(group, channels)
-    fig, (ax_pattern, ax_points) = plt.subplots(1, 2, figsize=(9, 4.2))
+    fig, (ax_pattern, ax_points) = plt.subplots(1, 2, figsize=(8, 3.9))
     ax_pattern.imshow(pattern, cmap=_colormap(counts["pair_orbits"]), interpolation="nearest")
     ax_pattern.set(title=f"tied weight W[i, j]: {counts['pair_orbits']} free values",
                    xlabel="input point j", ylabel="output point i")
