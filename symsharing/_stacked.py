@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import math
 import sys
 import time
 
@@ -35,7 +36,10 @@ from torch.func import functional_call, vmap
 from ._draws import CHUNK_STEPS, DrawStream
 from .models import MLP
 
-__all__ = ["check_targets", "make_adam", "retain_freed_memory", "stacked_loss", "train_stack"]
+__all__ = ["check_targets", "make_adam", "retain_freed_memory", "stacked_loss", "train_stack", "SCHEDULES",
+           "scheduled_lr"]
+
+SCHEDULES = ("constant", "cosine")
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters, <malloc.h>
 _allocator_tuned: bool | None = None
@@ -61,11 +65,21 @@ def retain_freed_memory() -> bool:
     return _allocator_tuned
 
 
-def make_adam(params, lr: float) -> torch.optim.Optimizer:
-    """Adam with the fused kernel where torch has one (CPU and CUDA), the default elsewhere."""
+def make_adam(params, lr: float, weight_decay: float = 0.0) -> torch.optim.Optimizer:
+    """Adam (AdamW, decoupled, when ``weight_decay > 0``) with the fused kernel where torch has one."""
     params = list(params)
     fused = all(p.device.type in ("cpu", "cuda") and p.dtype.is_floating_point for p in params)
+    if weight_decay:
+        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, fused=fused or None)
     return torch.optim.Adam(params, lr=lr, fused=fused or None)
+
+
+def scheduled_lr(lr: float, step: int, steps: int, schedule: str) -> float:
+    """The learning rate of step ``step`` (0-based) of ``steps``: constant, or cosine decay from ``lr``
+    at step 0 towards 0 after the last step (``lr * (1 + cos(pi * step / steps)) / 2``)."""
+    if schedule == "cosine":
+        return lr * 0.5 * (1.0 + math.cos(math.pi * step / steps))
+    return lr
 
 
 def check_targets(outputs: torch.Tensor, y: torch.Tensor) -> None:
@@ -173,7 +187,7 @@ def _gather_rows(data: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
 
 def train_stack(models: list[nn.Module], datasets: list[tuple[torch.Tensor, torch.Tensor]], *,
                 steps: int, lr: float, batch_size: int | None, seeds: list[int],
-                augment_groups: list) -> list[dict]:
+                augment_groups: list, schedule: str = "constant", weight_decay: float = 0.0) -> list[dict]:
     """Train K models of one architecture (same data shapes) at once; return one history each."""
     retain_freed_memory()
     start = time.perf_counter()
@@ -184,7 +198,7 @@ def train_stack(models: list[nn.Module], datasets: list[tuple[torch.Tensor, torc
     k_models, n, features = X.shape
     streams = [DrawStream(seed, n, features, batch_size, group)
                for seed, group in zip(seeds, augment_groups, strict=True)]
-    optimizer = make_adam(stack.parameters(), lr)
+    optimizer = make_adam(stack.parameters(), lr, weight_decay)
     losses = torch.full((steps, k_models), float("nan"), dtype=torch.float64)  # (steps, K), kept on the CPU
     stopped_at = [None] * k_models  # the step whose loss was not finite
     frozen = {}  # k -> weights right after that step
@@ -201,6 +215,8 @@ def train_stack(models: list[nn.Module], datasets: list[tuple[torch.Tensor, torc
                                                             _gather_rows(y, index[:, t]))
             if inverse is not None:
                 inputs = inputs.gather(-1, inverse[:, t])  # (K, b, features)
+            for group in optimizer.param_groups:
+                group["lr"] = scheduled_lr(lr, step, steps, schedule)
             outputs = stack.forward(inputs)  # (K, b, n_out)
             if step == 0:
                 check_targets(outputs, y)
@@ -225,6 +241,7 @@ def train_stack(models: list[nn.Module], datasets: list[tuple[torch.Tensor, torc
         model.eval()
         last = steps if stopped_at[k] is None else stopped_at[k] + 1
         histories.append({"loss": losses[:last, k].tolist(), "diverged": stopped_at[k] is not None,
+                          "steps_taken": last,
                           "seconds": elapsed / k_models, "stack_size": k_models,
                           "stack_seconds": elapsed})
     return histories

@@ -25,7 +25,7 @@ from torch import nn
 
 from ._checks import check_int
 from ._draws import CHUNK_STEPS, DrawStream
-from ._stacked import check_targets, make_adam, train_stack
+from ._stacked import SCHEDULES, check_targets, make_adam, scheduled_lr, train_stack
 from .groups import PermutationGroup
 from .models import MLP
 
@@ -73,6 +73,14 @@ def _check_seed(seed) -> int:
     return check_int(seed, "seed")
 
 
+def _check_schedule(schedule, weight_decay) -> None:
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
+    if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float)) \
+            or not (math.isfinite(weight_decay) and weight_decay >= 0):
+        raise ValueError(f"weight_decay must be a finite number >= 0, got {weight_decay!r}")
+
+
 def _check_fit_arguments(model, X, y, steps, lr, batch_size, augment_group) -> None:
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -101,17 +109,22 @@ def _check_fit_arguments(model, X, y, steps, lr, batch_size, augment_group) -> N
 
 def fit(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, steps: int, lr: float = 1e-3,
         batch_size: int | None = None, seed: int = 0,
-        augment_group: PermutationGroup | None = None) -> dict:
-    """Train ``model`` in place with Adam; return ``{"loss": [per step], "diverged", "seconds"}``.
+        augment_group: PermutationGroup | None = None, schedule: str = "constant",
+        weight_decay: float = 0.0) -> dict:
+    """Train ``model`` in place with Adam; return ``{"loss": [per step], "diverged", "steps_taken",
+    "seconds"}``.
 
-    A run whose loss becomes NaN or infinite stops there and is marked ``diverged``.
+    ``schedule``: ``"constant"`` or ``"cosine"`` (the rate decays from ``lr`` towards 0 over ``steps``);
+    ``weight_decay > 0`` trains with AdamW (decoupled decay). A run whose loss becomes NaN or
+    infinite stops there and is marked ``diverged``.
     """
     _check_fit_arguments(model, X, y, steps, lr, batch_size, augment_group)
+    _check_schedule(schedule, weight_decay)
     seed = _check_seed(seed)
     device = next(model.parameters()).device
     X, y = X.to(device), y.to(device)
     stream = DrawStream(seed, len(X), X.shape[1], batch_size, augment_group)
-    optimizer = make_adam([p for p in model.parameters() if p.requires_grad], lr)
+    optimizer = make_adam([p for p in model.parameters() if p.requires_grad], lr, weight_decay)
     history, diverged, start = [], False, time.perf_counter()
     model.train()
     while len(history) < steps and not diverged:
@@ -123,6 +136,8 @@ def fit(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, steps: int, lr: f
             inputs, targets = (X, y) if index is None else (X[index[t]], y[index[t]])
             if inverse is not None:
                 inputs = inputs.gather(-1, inverse[t])  # (batch, features), moved by its element
+            for group in optimizer.param_groups:
+                group["lr"] = scheduled_lr(lr, len(history), steps, schedule)
             outputs = model(inputs)  # (batch, n_out)
             if not history:
                 check_targets(outputs, y)
@@ -136,7 +151,8 @@ def fit(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, steps: int, lr: f
                 diverged = True
                 break
     model.eval()
-    return {"loss": history, "diverged": diverged, "seconds": time.perf_counter() - start}
+    return {"loss": history, "diverged": diverged, "steps_taken": len(history),
+            "seconds": time.perf_counter() - start}
 
 
 def _hidden_size(model: nn.Module) -> int:
@@ -167,19 +183,22 @@ def _split(members: list[int], size: int) -> list[list[int]]:
 
 
 def plan_stacks(models, datasets, *, batch_size: int | None = None, augment_groups=None,
-                max_stack_elements: int = 1_000_000) -> list[list[int]]:
+                max_stack_elements: int = 1_000_000, steps=None, lrs=None) -> list[list[int]]:
     """The stacks ``fit_many`` trains: lists of model indices, in order of first appearance.
 
     Models share a stack when they have the same class, parameter and buffer shapes, groups, data
-    shapes and dtypes, and augmentation (on or off). A stack holds at most
+    shapes and dtypes, augmentation (on or off), step count and learning rate (``steps`` and
+    ``lrs``: one entry per model, or None). A stack holds at most
     ``max_stack_elements // (batch rows * hidden size)`` models (at least one), so that its
     activations stay cache-sized.
     """
     augment_groups = [None] * len(models) if augment_groups is None else augment_groups
+    steps = [None] * len(models) if steps is None else steps
+    lrs = [None] * len(models) if lrs is None else lrs
     groups: dict[tuple, list[int]] = {}
     for k, (model, (X, y), group) in enumerate(zip(models, datasets, augment_groups, strict=True)):
         key = (_architecture(model), tuple(X.shape), X.dtype, tuple(y.shape), y.dtype,
-               group is None)
+               group is None, steps[k], lrs[k])
         groups.setdefault(key, []).append(k)
     stacks = []
     for members in groups.values():
@@ -190,15 +209,26 @@ def plan_stacks(models, datasets, *, batch_size: int | None = None, augment_grou
     return stacks
 
 
-def fit_many(models, datasets, *, steps: int, lr: float = 1e-3, batch_size: int | None = None,
+def _per_model(value, name: str, count: int) -> list:
+    if isinstance(value, (list, tuple)):
+        if len(value) != count:
+            raise ValueError(f"{name} must be one value or a list with one entry per model ({count}), "
+                             f"got {len(value)}")
+        return list(value)
+    return [value] * count
+
+
+def fit_many(models, datasets, *, steps, lr=1e-3, batch_size: int | None = None,
              seeds=None, augment_groups=None, max_stack_elements: int = 1_000_000,
-             progress: bool = False) -> list[dict]:
+             progress: bool = False, schedule: str = "constant", weight_decay: float = 0.0) -> list[dict]:
     """Train each ``models[k]`` on ``datasets[k] = (X, y)`` as ``fit`` would; return the histories.
 
-    ``seeds`` (default ``0, 1, ...``) and ``augment_groups`` (default None) hold one entry per
-    model. Models are trained in place, stack by stack (``plan_stacks``); the histories come back
-    in input order: ``{"loss", "diverged", "seconds", "stack_size", "stack_seconds"}``, where
-    ``seconds`` is the stack's time divided by its size. A diverging model stops as in ``fit``
+    ``steps`` and ``lr`` are one value for every model or a list with one entry per model;
+    ``schedule`` and ``weight_decay`` are as in ``fit``. ``seeds`` (default ``0, 1, ...``) and
+    ``augment_groups`` (default None) hold one entry per model. Models are trained in place, stack
+    by stack (``plan_stacks``); the histories come back in input order: ``{"loss", "diverged",
+    "steps_taken", "seconds", "stack_size", "stack_seconds"}``, where ``seconds`` is the stack's
+    time divided by its size. A diverging model stops as in ``fit``
     and does not disturb the rest of its stack.
     """
     models, datasets = list(models), list(datasets)
@@ -213,22 +243,25 @@ def fit_many(models, datasets, *, steps: int, lr: float = 1e-3, batch_size: int 
     if len({id(m) for m in models}) != len(models):
         raise ValueError("fit_many got the same model object more than once; pass distinct models")
     check_int(max_stack_elements, "max_stack_elements", minimum=1)
-    for model, data, seed, group in zip(models, datasets, seeds, augment_groups, strict=True):
+    _check_schedule(schedule, weight_decay)
+    steps, lrs = _per_model(steps, "steps", len(models)), _per_model(lr, "lr", len(models))
+    for k, (model, data, seed, group) in enumerate(zip(models, datasets, seeds, augment_groups, strict=True)):
         if not isinstance(data, (tuple, list)) or len(data) != 2:
             raise TypeError(f"each dataset must be a pair (X, y), got {type(data).__name__}")
-        _check_fit_arguments(model, data[0], data[1], steps, lr, batch_size, group)
+        _check_fit_arguments(model, data[0], data[1], steps[k], lrs[k], batch_size, group)
         _check_seed(seed)
     stacks = plan_stacks(models, datasets, batch_size=batch_size, augment_groups=augment_groups,
-                         max_stack_elements=max_stack_elements)
+                         max_stack_elements=max_stack_elements, steps=steps, lrs=lrs)
     if progress:
         from tqdm.auto import tqdm
         stacks = tqdm(stacks, desc="stacks", unit="stack")
     histories: list[dict | None] = [None] * len(models)
     for members in stacks:
         results = train_stack([models[k] for k in members], [datasets[k] for k in members],
-                              steps=steps, lr=lr, batch_size=batch_size,
+                              steps=steps[members[0]], lr=lrs[members[0]], batch_size=batch_size,
                               seeds=[int(seeds[k]) for k in members],
-                              augment_groups=[augment_groups[k] for k in members])
+                              augment_groups=[augment_groups[k] for k in members], schedule=schedule,
+                              weight_decay=weight_decay)
         for k, history in zip(members, results, strict=True):
             histories[k] = history
     return histories

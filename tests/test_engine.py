@@ -1,6 +1,7 @@
 """fit_many, the stacked engine: equal to fit model by model, grouping, divergence, and the bench."""
 
 import copy
+import math
 import re
 
 import pytest
@@ -186,3 +187,51 @@ def test_bench_tiny_prints_the_summary_line_last(capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert re.fullmatch(r"engine/loop speedup: \d+\.\d\d  fraction of GEMM peak: \d+\.\d\d", lines[-1])
     assert any(line.startswith(bench.TINY.name) and " engine " in line for line in lines)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("family", ["mlp", "shared-circular"])
+def test_fit_many_equals_fit_with_cosine_weight_decay_and_per_model_budgets(dtype, family):
+    torch.manual_seed(2)
+    models = [_builders()[family]().to(dtype) for _ in range(4)]
+    copies = [copy.deepcopy(m) for m in models]
+    data = _data(4, dtype=dtype)
+    steps, lrs = [STEPS, STEPS + 3, STEPS, STEPS + 3], [1e-2, 1e-2, 3e-3, 3e-3]
+    stacked = fit_many(models, data, steps=steps, lr=lrs, batch_size=7, seeds=[1, 2, 3, 4],
+                       schedule="cosine", weight_decay=0.01)
+    alone = [fit(m, X, y, steps=s, lr=lr, batch_size=7, seed=seed, schedule="cosine", weight_decay=0.01)
+             for m, (X, y), s, lr, seed in zip(copies, data, steps, lrs, [1, 2, 3, 4], strict=True)]
+    _assert_same(models, copies, stacked, alone, ATOL[dtype])
+    assert [h["steps_taken"] for h in stacked] == steps
+    assert len(plan_stacks(models, data, batch_size=7, steps=steps, lrs=lrs)) == 4  # one per (steps, lr)
+
+
+def test_cosine_schedule_decays_to_zero_and_constant_is_unchanged():
+    from symsharing._stacked import scheduled_lr
+
+    rates = [scheduled_lr(0.1, t, 100, "cosine") for t in range(100)]
+    assert rates[0] == pytest.approx(0.1) and rates[50] == pytest.approx(0.05)
+    assert rates[-1] == pytest.approx(0.1 * 0.5 * (1 + math.cos(math.pi * 99 / 100)))
+    assert all(a > b for a, b in zip(rates, rates[1:], strict=False)) and rates[-1] < 1e-4
+    assert scheduled_lr(0.1, 99, 100, "constant") == 0.1
+    # a cosine run moves its weights less at the end than a constant-rate run
+    torch.manual_seed(0)
+    model = MLP(6, 1, 8)
+    X, y = _data(1)[0]
+    before = copy.deepcopy(model)
+    fit(model, X, y, steps=40, lr=1e-2, schedule="cosine")
+    fit(before, X, y, steps=40, lr=1e-2)
+    assert not all(torch.equal(a, b) for a, b in zip(model.parameters(), before.parameters(), strict=True))
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda m, d: fit_many(m, d, steps=2, schedule="linear"), ValueError, "schedule must be one of"),
+    (lambda m, d: fit_many(m, d, steps=2, weight_decay=-1.0), ValueError, "weight_decay must be"),
+    (lambda m, d: fit_many(m, d, steps=[2]), ValueError, "steps must be one value or a list"),
+    (lambda m, d: fit_many(m, d, steps=2, lr=[1e-3] * 3), ValueError, "lr must be one value or a list"),
+    (lambda m, d: fit_many(m, d, steps=[2, 0]), ValueError, "steps must be >= 1"),
+])
+def test_fit_many_rejects_bad_budgets(call, error, match):
+    torch.manual_seed(0)
+    with pytest.raises(error, match=match):
+        call([MLP(6, 1, 4), MLP(6, 1, 4)], _data(2))
