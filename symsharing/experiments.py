@@ -38,30 +38,46 @@ from .families import (
 )
 from .groups import PermutationGroup
 from .metrics import invariance_error, metric_name, score
-from .models import count_parameters
+from .models import count_activations, count_macs, count_parameters
+from .protocol import Budget, choose_rate, extend_grid, lr_size_for
 from .settings import PROJECT_ROOT, is_quick
 from .tasks import Task, get_task
 from .train import fit_many, loss_function, one_thread, seed_everything
 
-__all__ = ["RECORD_COLUMNS", "TrainingConfig", "AxisConfig", "config_for", "select_learning_rates",
+__all__ = ["RECORD_COLUMNS", "PROTOCOL_COLUMNS", "TrainingConfig", "AxisConfig", "config_for",
+           "tune_learning_rates", "learning_rates", "target_variance", "normalised",
            "train_units", "size_sweep", "robustness", "sample_efficiency", "parameter_efficiency",
            "generalization", "mode_connectivity", "symmetry_ladder", "write_results", "RESULTS_DIR",
-           "EXPERIMENTS", "STUDY_AXES", "run_experiment", "run_all", "matched_width", "ring_ceiling"]
+           "EXPERIMENTS", "STUDY_AXES", "run_experiment", "run_all", "matched_width", "ring_ceiling",
+           "experiment_units", "MIN_DENSE_WIDTH"]
 
 RECORD_COLUMNS = ["experiment", "task", "family", "seed", "n_train", "width", "n_params", "steps", "lr",
                   "batch_size", "metric", "train_loss", "test_score", "test_score_transformed",
                   "invariance_error", "ood_score", "diverged", "seconds", "device", "dtype",
                   "torch_version", "code_hash"]
-EXTRA_COLUMNS = ["train_score", "generalization_gap", "group", "ceiling"]
+# study protocol v2 and the symmetry tests
+PROTOCOL_COLUMNS = ["steps_taken", "data_seed", "init_seed", "macs", "activations", "normalised_score",
+                    "group", "ceiling"]
+EXTRA_COLUMNS = ["train_score", "generalization_gap", "normalised_ood_score"]
 TEST_SEED_OFFSET = 10_000
 DTYPE = "float32"
 RESULTS_DIR = PROJECT_ROOT / "results"  # the results CSVs that `make book` leaves
 DEVICE = "cpu"  # every model is built and trained on the CPU (tiny models; see TOOLCHAIN.md)
 
 
+VALIDATION_SEED = 20_000  # the tuning's validation set: outside every training, pilot and test seed
+
+
 @dataclass(frozen=True)
 class TrainingConfig:
-    """How every model is trained and scored (shared by all axes)."""
+    """How every model is trained, tuned and scored (shared by all axes); see ``protocol``.
+
+    ``steps`` is the fewest Adam steps at any size; with ``epochs > 0`` a model on n samples gets
+    ``clip(epochs * ceil(n / batch_size), steps, max_steps)``. ``schedule`` decays the rate.
+    Tuning: the rate of ``lr_grid`` (extended at an edge at most ``max_extensions`` times) with the
+    best mean validation score over ``n_pilots`` pilot runs (seeds ``lr_seed + i``) at the
+    representative size of the run's bucket, the nearest of ``lr_sizes`` (default: ``lr_n_train``).
+    """
 
     steps: int = 400
     batch_size: int = 128
@@ -72,6 +88,34 @@ class TrainingConfig:
     lr_seed: int = 1000
     mlp_width: int = 64
     shared_width: tuple[tuple[str, int], ...] = (("set", 16), ("ring", 8), ("grid", 4))
+    epochs: int = 0
+    max_steps: int = 0
+    schedule: str = "constant"
+    n_pilots: int = 1
+    lr_sizes: tuple[int, ...] = ()
+    max_extensions: int = 0
+
+    @property
+    def budget(self) -> Budget:
+        return Budget(self.steps, self.epochs, self.max_steps)
+
+    def steps_for(self, n_train: int) -> int:
+        """Adam steps of a run on ``n_train`` samples."""
+        return self.budget.steps_for(n_train, self.batch_size)
+
+    def lr_size(self, n_train: int) -> int:
+        """The size the rate of a run on ``n_train`` samples is tuned at (its bucket's)."""
+        return lr_size_for(n_train, self.lr_sizes or (self.lr_n_train,))
+
+    def describe(self) -> str:
+        """The protocol in one paragraph, from the configuration itself."""
+        sizes = self.lr_sizes or (self.lr_n_train,)
+        return (f"Training: {self.budget.describe(self.batch_size)}; Adam with a {self.schedule} "
+                f"learning-rate schedule. Tuning: per family, width and size bucket (tuned at n = "
+                f"{', '.join(map(str, sizes))}), the rate of {{{', '.join(f'{r:g}' for r in self.lr_grid)}}} "
+                f"(extended by 10x at an edge, at most {self.max_extensions} times; ties to the smaller "
+                f"rate) with the best mean validation score over {self.n_pilots} pilot run(s), on "
+                f"{self.n_test} validation samples drawn apart from every training and test set.")
 
     def width(self, task: str, family: str) -> int:
         """Hidden width (dense families) or channel count (shared families) at the default size."""
@@ -94,24 +138,33 @@ class AxisConfig:
     training: TrainingConfig = field(default_factory=TrainingConfig)
 
 
-_QUICK_TRAINING = TrainingConfig(steps=100, n_test=256, lr_grid=(3e-3, 1e-2), lr_n_train=128)
-_FULL_WIDTHS = (("set", (2, 4, 8, 16, 32)), ("ring", (2, 4, 8, 12, 16)), ("grid", (2, 3, 4, 6, 8)))
+_QUICK_TRAINING = TrainingConfig(steps=100, n_test=256, lr_grid=(3e-3, 1e-2), lr_n_train=128,
+                                 schedule="cosine")
+# The study protocol v2: budgets that grow with n, cosine decay, rates tuned per size bucket on a
+# two-decade grid with two pilot seeds, ten seeds per cell.
+_FULL_TRAINING = TrainingConfig(steps=400, epochs=30, max_steps=1000, schedule="cosine",
+                                lr_grid=(3e-4, 1e-3, 3e-3, 1e-2, 3e-2), n_pilots=2, lr_sizes=(32, 256, 2048),
+                                max_extensions=2)
+_FULL_SEEDS = tuple(range(10))
+_FULL_WIDTHS = (("set", (4, 8, 16, 32, 64)), ("ring", (2, 4, 8, 12, 16)), ("grid", (2, 3, 4, 6, 8)))
 _QUICK_WIDTHS = (("set", (4, 16)), ("ring", (4, 8)), ("grid", (2, 4)))
 _CONFIGS = {
-    ("robustness", False): AxisConfig("robustness", tuple(range(5)), (64, 256, 1024)),
+    ("robustness", False): AxisConfig("robustness", _FULL_SEEDS, (64, 256, 1024), training=_FULL_TRAINING),
     ("robustness", True): AxisConfig("robustness", (0, 1), (64, 256), training=_QUICK_TRAINING),
-    ("sample-efficiency", False): AxisConfig("sample-efficiency", tuple(range(5)),
-                                             tuple(16 * 2**k for k in range(9))),
+    ("sample-efficiency", False): AxisConfig("sample-efficiency", _FULL_SEEDS,
+                                             tuple(16 * 2**k for k in range(9)), training=_FULL_TRAINING),
     ("sample-efficiency", True): AxisConfig("sample-efficiency", (0, 1), (16, 64, 256, 1024),
                                             training=_QUICK_TRAINING),
-    ("parameter-efficiency", False): AxisConfig("parameter-efficiency", tuple(range(5)), (256,),
-                                                shared_widths=_FULL_WIDTHS),
+    ("parameter-efficiency", False): AxisConfig("parameter-efficiency", _FULL_SEEDS, (256,),
+                                                shared_widths=_FULL_WIDTHS, training=_FULL_TRAINING),
     ("parameter-efficiency", True): AxisConfig("parameter-efficiency", (0, 1), (256,),
                                                shared_widths=_QUICK_WIDTHS, training=_QUICK_TRAINING),
-    ("generalization", False): AxisConfig("generalization", tuple(range(5)), (64, 256, 1024)),
+    ("generalization", False): AxisConfig("generalization", _FULL_SEEDS, (64, 256, 1024),
+                                          training=_FULL_TRAINING),
     ("generalization", True): AxisConfig("generalization", (0, 1), (64, 256), training=_QUICK_TRAINING),
-    ("symmetry-ladder", False): AxisConfig("symmetry-ladder", tuple(range(10)), (16, 64, 256, 1024, 4096),
-                                           tasks=("ring",), families=("mlp", "shared")),
+    ("symmetry-ladder", False): AxisConfig("symmetry-ladder", _FULL_SEEDS, (16, 64, 256, 1024, 4096),
+                                           tasks=("ring",), families=("mlp", "shared"),
+                                           training=_FULL_TRAINING),
     ("symmetry-ladder", True): AxisConfig("symmetry-ladder", (0, 1), (64, 256), tasks=("ring",),
                                           families=("mlp", "shared"), training=_QUICK_TRAINING),
 }
@@ -140,45 +193,76 @@ def _provenance() -> dict:
             "code_hash": cache.code_hash()}
 
 
-def _better(metric: str, a: float, b: float) -> bool:
-    return a > b if metric == "accuracy" else a < b
+def _tuning_key(task: Task, family: str, width: int, lr_size: int, training: TrainingConfig) -> dict:
+    config = {"task": task.name, "family": family, "width": width, "lr_size": lr_size,
+              "grid": list(training.lr_grid), "max_extensions": training.max_extensions,
+              "n_pilots": training.n_pilots, "lr_seed": training.lr_seed,
+              "steps": training.steps_for(lr_size), "schedule": training.schedule,
+              "batch_size": training.batch_size, "depth": training.depth, "n_test": training.n_test}
+    return cache.cache_key(config, device=DEVICE, dtype=DTYPE)
 
 
-def select_learning_rates(task: Task, training: TrainingConfig) -> dict[str, float]:
-    """Per trained family, the rate of ``training.lr_grid`` with the best validation score after one
-    pilot run on ``task.sample(lr_n_train, lr_seed)`` at the default width (cached)."""
-    def compute():
-        X, y = task.sample(training.lr_n_train, training.lr_seed)
-        X_val, y_val = task.sample(training.n_test, training.lr_seed + 1)
-        families = [f for f in families_for(task) if f == training_family(f)]
-        validation = {family: [] for family in families}
-        for lr in training.lr_grid:
-            models, groups = [], []
-            for family in families:
-                seed_everything(training.lr_seed)
-                model, group = build_model(task, family, training.width(task.name, family), training.depth)
-                models.append(model)
-                groups.append(group)
-            histories = fit_many(models, [(X, y)] * len(models), steps=training.steps, lr=lr,
-                                 batch_size=training.batch_size, seeds=[training.lr_seed] * len(models),
-                                 augment_groups=groups)
-            for family, model, history in zip(families, models, histories, strict=True):
-                with torch.no_grad():
-                    value = score(model(X_val), y_val)
-                validation[family].append(float("nan") if history["diverged"] else value)
-        chosen = {}
-        for family, values in validation.items():
-            best = None
-            for lr, value in zip(training.lr_grid, values, strict=True):
-                if value == value and (best is None or _better(metric_name(y), value, best[1])):
-                    best = (lr, value)
-            chosen[family] = training.lr_grid[0] if best is None else best[0]
-        return chosen
+def tune_learning_rates(task: Task, training: TrainingConfig, targets) -> dict[tuple, dict]:
+    """The tuned rate of each target ``(trained family, width, lr_size)`` (see ``protocol``): a dict
+    target -> ``{"lr", "candidates", "scores", "validation_score", "lr_at_edge"}``, cached per target.
 
-    key = cache.cache_key({"task": task.name, "training": dataclasses.asdict(training)},
-                          device=DEVICE, dtype=DTYPE)
-    chosen = cache.cached(key, compute, namespace="learning-rates")
-    return {family: chosen[training_family(family)] for family in families_for(task)}
+    Every pilot of a round (all targets, rates and pilot seeds) is trained in one ``fit_many`` call;
+    a target whose best rate sits at an edge of what it tried gets one more rate in the next round.
+    """
+    results, pending = {}, {}
+    for target in dict.fromkeys(targets):
+        key = _tuning_key(task, *target, training)
+        payload = cache.load_entry(cache.entry_path(key, "learning-rates"), key)
+        if payload is None:
+            pending[target] = {"key": key, "scores": {}, "extensions": 0}
+        else:
+            results[target] = payload
+    if not pending:
+        return results
+    X_val, y_val = task.sample(training.n_test, VALIDATION_SEED)
+    larger_better = task.kind == "classification"
+    trying = {target: list(training.lr_grid) for target in pending}
+    while trying:
+        jobs, models, groups, data = [], [], [], []
+        for (family, width, lr_size), rates in trying.items():
+            for lr in rates:
+                for pilot in range(training.n_pilots):
+                    seed = training.lr_seed + pilot
+                    seed_everything(seed)
+                    model, group = build_model(task, family, width, training.depth)
+                    jobs.append(((family, width, lr_size), lr, seed))
+                    models.append(model)
+                    groups.append(group)
+                    data.append(task.sample(lr_size, seed))
+        histories = fit_many(models, data, steps=[training.steps_for(target[2]) for target, _, _ in jobs],
+                             lr=[lr for _, lr, _ in jobs], batch_size=training.batch_size,
+                             seeds=[seed for _, _, seed in jobs], augment_groups=groups,
+                             schedule=training.schedule)
+        scores: dict[tuple, list[float]] = {}
+        for (target, lr, _), model, history in zip(jobs, models, histories, strict=True):
+            with torch.no_grad():
+                value = float("nan") if history["diverged"] else score(model(X_val), y_val)
+            scores.setdefault((target, lr), []).append(value)
+        for (target, lr), values in scores.items():
+            pending[target]["scores"][lr] = float(sum(values) / len(values))
+        trying = {}
+        for target in list(pending):
+            state = pending[target]
+            best = choose_rate(state["scores"], larger_better)
+            tried = tuple(sorted(state["scores"]))
+            extra = extend_grid(tried, best) if best is not None else None
+            if extra is not None and state["extensions"] < training.max_extensions:
+                state["extensions"] += 1
+                trying[target] = [extra]
+                continue
+            chosen = best if best is not None else tried[0]
+            payload = {"lr": chosen, "candidates": list(tried), "scores": [state["scores"][r] for r in tried],
+                       "validation_score": state["scores"][chosen],
+                       "lr_at_edge": len(tried) > 1 and chosen in (tried[0], tried[-1])}
+            cache.store_entry(cache.entry_path(state["key"], "learning-rates"), state["key"], payload)
+            results[target] = payload
+            del pending[target]
+    return results
 
 
 @torch.no_grad()
@@ -200,6 +284,7 @@ def _evaluate(task: Task, family: str, trained, data: dict, seed: int) -> dict:
 
 
 def _datasets(task: Task, n_train: int, seed: int, n_test: int) -> dict:
+    """Training, test, moved-test and OOD sets of data seed ``seed``."""
     X_test, y_test = task.sample(n_test, TEST_SEED_OFFSET + seed)
     elements = task.group.random_elements(n_test, torch.Generator().manual_seed(seed))  # (n_test, n)
     return {"train": task.sample(n_train, seed), "test": (X_test, y_test),
@@ -247,15 +332,42 @@ def ring_ceiling(task_name: str, group_name: str, generators: tuple[int, ...]) -
     return ceilings.ceiling(task, group)
 
 
+@functools.cache
+def target_variance(task_name: str, split: str = "test") -> float:
+    """Variance of a regression task's targets under a split's *distribution* (200,000 samples, drawn
+    once), the denominator of ``normalised_score``; NaN for classification."""
+    task = get_task(task_name)
+    if task.kind != "regression":
+        return float("nan")
+    sample = task.sample_ood if split == "ood" else task.sample
+    return float(sample(200_000, 99_999)[1].double().var())
+
+
+def normalised(task: Task, value: float, split: str = "test") -> float:
+    """Regression: MSE / target variance of the split's distribution; classification: unchanged."""
+    return value / target_variance(task.name, split) if task.kind == "regression" else value
+
+
+def _seed_pair(seed) -> tuple[int, int]:
+    """A seed entry: an int (data and initialisation seed alike) or a pair (data_seed, init_seed)."""
+    if isinstance(seed, (tuple, list)):
+        return int(seed[0]), int(seed[1])
+    return int(seed), int(seed)
+
+
 def _train_units(task: Task, units, seeds, training: TrainingConfig) -> list[dict]:
-    lrs = select_learning_rates(task, training)
+    targets = {unit: (training_family(_unit_parts(unit)[0]), _unit_parts(unit)[1],
+                      training.lr_size(_unit_parts(unit)[2])) for unit in units}
+    tuned = tune_learning_rates(task, training, targets.values())
     provenance = _provenance()
-    keys, records = {}, {}
+    keys, records, plan = {}, {}, {}
     for unit in units:
         family, width, n_train, group_name = _unit_parts(unit)
+        plan[unit] = (tuned[targets[unit]]["lr"], training.steps_for(n_train))
         config = {"task": task.name, "family": family, "width": width, "n_train": n_train,
-                  "seeds": list(seeds), "steps": training.steps, "batch_size": training.batch_size,
-                  "depth": training.depth, "n_test": training.n_test, "lr": lrs[family]}
+                  "seeds": [list(_seed_pair(seed)) for seed in seeds], "steps": plan[unit][1],
+                  "schedule": training.schedule, "batch_size": training.batch_size,
+                  "depth": training.depth, "n_test": training.n_test, "lr": plan[unit][0]}
         if group_name:
             config["group"] = group_name
         key = cache.cache_key(config, device=provenance["device"], dtype=DTYPE, code=provenance["code_hash"])
@@ -263,38 +375,44 @@ def _train_units(task: Task, units, seeds, training: TrainingConfig) -> list[dic
         payload = cache.load_entry(cache.entry_path(key), key)
         if payload is not None:
             records[unit] = payload
-    missing = [unit for unit in units if unit not in records]
-    for lr in sorted({lrs[unit[0]] for unit in missing}):
-        batch = [(unit, seed) for unit in missing if lrs[unit[0]] == lr for seed in seeds]
+    batch = [(unit, _seed_pair(seed)) for unit in units if unit not in records for seed in seeds]
+    if batch:
         models, groups, data = [], [], []
-        for unit, seed in batch:
+        for unit, (data_seed, init_seed) in batch:
             family, width, n_train, group_name = _unit_parts(unit)
-            data.append(_datasets(task, n_train, seed, training.n_test))
-            seed_everything(seed)
+            data.append(_datasets(task, n_train, data_seed, training.n_test))
+            seed_everything(init_seed)
             model, group = build_model(task, family, width, training.depth,
                                        ladder_groups(task)[group_name] if group_name else None)
             models.append(model)
             groups.append(group)
         start = time.perf_counter()
-        histories = fit_many(models, [d["train"] for d in data], steps=training.steps, lr=lr,
-                             batch_size=training.batch_size, seeds=[seed for _, seed in batch],
-                             augment_groups=groups)
+        histories = fit_many(models, [d["train"] for d in data], steps=[plan[unit][1] for unit, _ in batch],
+                             lr=[plan[unit][0] for unit, _ in batch], batch_size=training.batch_size,
+                             seeds=[init_seed for _, (_, init_seed) in batch], augment_groups=groups,
+                             schedule=training.schedule)
         share = (time.perf_counter() - start) / len(batch)
         fresh = {}
-        for (unit, seed), model, history, datum in zip(batch, models, histories, data, strict=True):
+        for (unit, (data_seed, init_seed)), model, history, datum in zip(batch, models, histories, data,
+                                                                         strict=True):
             family, width, n_train, group_name = _unit_parts(unit)
             evaluated = ("mlp+aug", "mlp+aug+avg") if family == "mlp+aug" else (family,)
             tying, ceiling = _tying(task, family, group_name)
             for name in evaluated:
                 # seconds: this row's own work, training (once, on the trained family) + scoring
                 trained_seconds = float(history.get("seconds", share)) if name == family else 0.0
-                row = {"task": task.name, "family": name, "seed": seed, "n_train": n_train, "width": width,
-                       "n_params": count_parameters(model), "steps": training.steps, "lr": lr,
+                row = {"task": task.name, "family": name, "seed": data_seed, "data_seed": data_seed,
+                       "init_seed": init_seed, "n_train": n_train, "width": width,
+                       "n_params": count_parameters(model), "macs": count_macs(model),
+                       "activations": count_activations(model), "steps": plan[unit][1],
+                       "steps_taken": int(history["steps_taken"]), "lr": plan[unit][0],
                        "batch_size": training.batch_size, "diverged": bool(history["diverged"]),
                        "group": tying.name if tying is not None else "", "ceiling": ceiling,
                        **provenance}
                 scoring = time.perf_counter()
-                metrics = _evaluate(task, name, model, datum, seed)
+                metrics = _evaluate(task, name, model, datum, data_seed)
+                metrics["normalised_score"] = normalised(task, metrics["test_score"])
+                metrics["normalised_ood_score"] = normalised(task, metrics["ood_score"], "ood")
                 row["seconds"] = trained_seconds + time.perf_counter() - scoring
                 if row["diverged"]:  # reported, never averaged: every score of a diverged run is NaN
                     metrics = {k: (v if k == "metric" else float("nan")) for k, v in metrics.items()}
@@ -306,7 +424,8 @@ def _train_units(task: Task, units, seeds, training: TrainingConfig) -> list[dic
 
 
 def _frame(experiment: str, rows: list[dict], families) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=[c for c in RECORD_COLUMNS if c != "experiment"] + EXTRA_COLUMNS)
+    frame = pd.DataFrame(rows, columns=[c for c in RECORD_COLUMNS if c != "experiment"] + PROTOCOL_COLUMNS
+                         + EXTRA_COLUMNS)
     frame.insert(0, "experiment", experiment)
     return frame[frame["family"].isin(families)].reset_index(drop=True)
 
@@ -315,14 +434,43 @@ def _trained(task: Task, families) -> list[str]:
     return list(dict.fromkeys(training_family(f) for f in families_for(task, families)))
 
 
+MIN_DENSE_WIDTH = 4  # no dense network narrower than this in the parameter-efficiency sweep
+
+
+def experiment_units(config: AxisConfig, task: Task) -> list[tuple]:
+    """The units ``(family, width, n_train[, group])`` an experiment trains on ``task``.
+
+    Size sweeps: every trained family at its default width and every size. Parameter efficiency:
+    the shared families at each channel count of ``shared_widths``, the dense families at the width
+    whose parameter count matches the shared model's (at least ``MIN_DENSE_WIDTH``). Symmetry
+    ladder: the MLP and the shared model tied by each group of ``ladder_groups``.
+    """
+    training, name = config.training, task.name
+    if config.experiment == "parameter-efficiency":
+        units = []
+        for channels in dict(config.shared_widths)[name]:
+            shared, _ = build_model(task, "shared", channels, training.depth)
+            dense = max(MIN_DENSE_WIDTH, matched_width(task, count_parameters(shared), training.depth))
+            units += [(family, dense if family in ("mlp", "mlp+aug") else channels, n_train)
+                      for n_train in config.n_trains for family in _trained(task, config.families)]
+        return units
+    if config.experiment == "symmetry-ladder":
+        units = []
+        for n_train in config.n_trains:
+            units.append(("mlp", training.width(name, "mlp"), n_train))
+            units += [("shared", training.width(name, "shared"), n_train, group)
+                      for group in ladder_groups(task)]
+        return units
+    return [(family, training.width(name, family), n_train)
+            for n_train in config.n_trains for family in _trained(task, config.families)]
+
+
 def size_sweep(config: AxisConfig) -> pd.DataFrame:
-    """Records of every task x family x seed x ``config.n_trains`` at the default widths."""
+    """Records of every task x family x seed x unit of ``config`` (``experiment_units``)."""
     rows = []
     for name in config.tasks:
         task = get_task(name)
-        units = [(family, config.training.width(name, family), n_train)
-                 for n_train in config.n_trains for family in _trained(task, config.families)]
-        rows += train_units(task, units, config.seeds, config.training)
+        rows += train_units(task, experiment_units(config, task), config.seeds, config.training)
     return _frame(config.experiment, rows, config.families)
 
 
@@ -353,37 +501,39 @@ def matched_width(task: Task, n_params: int, depth: int = 2) -> int:
 
 def parameter_efficiency(quick: bool | None = None, seeds=None) -> pd.DataFrame:
     """Test score vs ``n_params``: shared families at each channel count of ``shared_widths``;
-    the dense families at the widths whose parameter counts match the shared model's."""
-    config = config_for("parameter-efficiency", quick, seeds)
-    rows, n_train = [], config.n_trains[0]
-    for name in config.tasks:
-        task = get_task(name)
-        units = []
-        for channels in dict(config.shared_widths)[name]:
-            seed_everything(0)
-            shared, _ = build_model(task, "shared", channels, config.training.depth)
-            dense = matched_width(task, count_parameters(shared), config.training.depth)
-            units += [(family, dense if family in ("mlp", "mlp+aug") else channels, n_train)
-                      for family in _trained(task, config.families)]
-        rows += train_units(task, units, config.seeds, config.training)
-    return _frame(config.experiment, rows, config.families)
+    the dense families at the widths whose parameter counts match the shared model's; every
+    record also carries ``macs`` and ``activations`` for the other two matchings."""
+    return size_sweep(config_for("parameter-efficiency", quick, seeds))
 
 
 def symmetry_ladder(quick: bool | None = None, seeds=None) -> pd.DataFrame:
     """The ring shared by each group of its ladder, C8 ⊂ C16 ⊂ D16 ⊂ S16, against the MLP, per size;
     ``group`` names the tying group and ``ceiling`` is its exact best accuracy on the test
     distribution (``ceilings.ceiling``). Every shared model uses the rate tuned for ``shared``."""
-    config = config_for("symmetry-ladder", quick, seeds)
+    return size_sweep(config_for("symmetry-ladder", quick, seeds))
+
+
+def learning_rates(quick: bool | None = None) -> pd.DataFrame:
+    """Every tuned rate of the study and the ladder, one row per (task, family, width, size bucket):
+    ``task, family, n_train`` (the size tuned at), ``width, lr, candidates`` (every rate tried,
+    ``;``-separated), ``validation_score, lr_at_edge`` (tuned where missing, else read back)."""
     rows = []
-    for name in config.tasks:
-        task = get_task(name)
-        units = []
-        for n_train in config.n_trains:
-            units.append(("mlp", config.training.width(name, "mlp"), n_train))
-            units += [("shared", config.training.width(name, "shared"), n_train, group)
-                      for group in ladder_groups(task)]
-        rows += train_units(task, units, config.seeds, config.training)
-    return _frame(config.experiment, rows, config.families)
+    for name in (*STUDY_AXES, "symmetry-ladder"):
+        config = config_for(name, quick)
+        for task_name in config.tasks:
+            task = get_task(task_name)
+            targets = {(training_family(unit[0]), unit[1], config.training.lr_size(unit[2]))
+                       for unit in experiment_units(config, task)}
+            tuned = tune_learning_rates(task, config.training, targets)
+            for (family, width, lr_size), result in tuned.items():
+                candidates = ";".join(f"{rate:g}" for rate in result["candidates"])
+                rows.append({"task": task_name, "family": family, "n_train": lr_size, "width": width,
+                             "lr": result["lr"], "candidates": candidates,
+                             "validation_score": result["validation_score"],
+                             "lr_at_edge": result["lr_at_edge"]})
+    columns = ["task", "family", "n_train", "width", "lr", "candidates", "validation_score", "lr_at_edge"]
+    return (pd.DataFrame(rows, columns=columns).drop_duplicates(["task", "family", "n_train", "width"])
+            .sort_values(["task", "family", "width", "n_train"]).reset_index(drop=True))
 
 
 def mode_connectivity(quick: bool | None = None, seeds=None) -> pd.DataFrame:

@@ -14,7 +14,8 @@ from ._checks import check_int
 from .groups import PermutationGroup
 from .sharing import InvariantReadout, SharedLinear, _check_features
 
-__all__ = ["MLP", "SharedMLP", "WAsymmetricMLP", "SigmaAsymmetricMLP", "count_parameters"]
+__all__ = ["MLP", "SharedMLP", "WAsymmetricMLP", "SigmaAsymmetricMLP", "count_parameters", "count_macs",
+           "count_activations"]
 
 
 def _check_input(x, n_in: int, model: str, like: torch.Tensor) -> None:
@@ -86,6 +87,38 @@ def count_parameters(model: nn.Module) -> int:
     total = sum(p.numel() for p in model.parameters() if p.requires_grad)
     frozen = sum(m.n_frozen_entries() for m in model.modules() if hasattr(m, "n_frozen_entries"))
     return int(total - frozen)
+
+
+def _shared_layer_macs(layer: SharedLinear, dense_equivalent: bool) -> int:
+    n, pair = layer.group.n, layer.out_channels * layer.in_channels
+    if dense_equivalent or layer.path in ("circular", "generic"):
+        return pair * n * n  # circular: conv1d with n taps at n positions; generic: the dense tied map
+    return pair * (n + 1) + layer.in_channels * n  # DeepSets: a x and b sum(x), plus the sum itself
+
+
+def count_macs(model: nn.Module, dense_equivalent: bool = False) -> int:
+    """Multiply-adds per sample of the forward pass as computed (biases and nonlinearities not
+    counted). A ``SharedMLP`` layer costs what its path computes (``sharing.fast_path``): the DeepSets
+    form ``c_out c_in (n + 1) + c_in n``, a circular convolution or the generic tied map
+    ``c_out c_in n^2``; ``dense_equivalent`` counts every layer as the dense ``c_out c_in n^2`` map;
+    the readout is an orbit-pooling matmul plus its linear map."""
+    if isinstance(model, MLP):
+        return sum(layer.in_features * layer.out_features for layer in model.layers)
+    if isinstance(model, SharedMLP):
+        readout = model.readout
+        pooling = readout.in_channels * model.group.n * readout.pooling.shape[1]
+        return (sum(_shared_layer_macs(layer, dense_equivalent) for layer in model.layers) + pooling
+                + readout.linear.in_features * readout.linear.out_features)
+    raise TypeError(f"count_macs expects an MLP or a SharedMLP, got {type(model).__name__}")
+
+
+def count_activations(model: nn.Module) -> int:
+    """Hidden activations per sample: ``width * depth`` (MLP) or ``channels * n * depth`` (SharedMLP)."""
+    if isinstance(model, MLP):
+        return model.width * model.depth
+    if isinstance(model, SharedMLP):
+        return model.channels * model.group.n * model.depth
+    raise TypeError(f"count_activations expects an MLP or a SharedMLP, got {type(model).__name__}")
 
 
 # --- Networks without parameter symmetries (Lim, Putterman, Walters, Maron & Jegelka, "The Empirical

@@ -1,0 +1,72 @@
+"""The study's training protocol: budgets that grow with the data, and fair learning-rate tuning.
+
+**Budget.** A model trained on ``n`` samples with mini-batches of ``b`` gets
+``clip(epochs * ceil(n / b), steps, max_steps)`` Adam steps (``epochs = 0``: a fixed ``steps``), with
+the learning rate decayed to zero by a cosine schedule, so that every size is trained to (near)
+convergence rather than for one budget tuned for the middle of the sweep.
+
+**Tuning** ("oracle" protocol: the validation data come from outside the ``n`` training samples,
+as in most benchmark studies). The rate of each (task, family, width, size bucket) is the rate of a
+log grid with the best mean validation score over ``n_pilots`` pilot runs, each on its own pilot
+training set of the bucket's representative size and scored on one validation set shared by
+every family; pilot data and validation data are drawn from seeds outside the study's training
+and test seeds. When the best rate sits at an edge of the grid, the grid is extended by a factor
+of 10 at that edge (at most ``max_extensions`` times); ties go to the smaller rate; a rate still
+at an edge after that is flagged (``lr_at_edge``). A diverged pilot scores NaN and is never chosen.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+__all__ = ["Budget", "lr_size_for", "extend_grid", "choose_rate"]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Adam steps for ``n`` samples: ``clip(epochs * ceil(n / batch_size), steps, max_steps)``."""
+
+    steps: int
+    epochs: int = 0
+    max_steps: int = 0
+
+    def steps_for(self, n_train: int, batch_size: int) -> int:
+        if self.epochs <= 0:
+            return self.steps
+        steps = max(self.steps, self.epochs * math.ceil(n_train / batch_size))
+        return min(steps, self.max_steps) if self.max_steps else steps
+
+    def describe(self, batch_size: int) -> str:
+        if self.epochs <= 0:
+            return f"a fixed budget of {self.steps} Adam steps (mini-batches of {batch_size})"
+        cap = f", at most {self.max_steps}" if self.max_steps else ""
+        return (f"{self.epochs} epochs of mini-batches of {batch_size}, at least {self.steps} Adam "
+                f"steps{cap}: steps = clip({self.epochs} * ceil(n / {batch_size}), {self.steps}"
+                f"{', ' + str(self.max_steps) if self.max_steps else ''})")
+
+
+def lr_size_for(n_train: int, lr_sizes: tuple[int, ...]) -> int:
+    """The representative size of ``n_train``'s bucket: the nearest of ``lr_sizes`` in log n."""
+    if not lr_sizes:
+        raise ValueError("lr_sizes must hold at least one size")
+    return min(lr_sizes, key=lambda size: (abs(math.log(n_train) - math.log(size)), size))
+
+
+def extend_grid(grid: tuple[float, ...], best: float) -> float | None:
+    """The rate to add when ``best`` sits at an edge of ``grid``: 10x beyond that edge; else None."""
+    if best == min(grid):
+        return min(grid) / 10
+    if best == max(grid):
+        return max(grid) * 10
+    return None
+
+
+def choose_rate(scores: dict[float, float], larger_better: bool) -> float | None:
+    """The rate with the best score (NaN scores never win; ties go to the smaller rate); None when
+    every score is NaN."""
+    finite = {rate: score for rate, score in scores.items() if score == score}
+    if not finite:
+        return None
+    best = max(finite.values()) if larger_better else min(finite.values())
+    return min(rate for rate, score in finite.items() if score == best)

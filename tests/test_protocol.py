@@ -1,0 +1,102 @@
+"""The study protocol v2: budgets, bucketed and edge-extended tuning, the learning-rate table, new columns."""
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+from symsharing import analysis, experiments
+from symsharing.protocol import Budget, choose_rate, extend_grid, lr_size_for
+from symsharing.tasks import get_task
+
+
+@pytest.fixture(autouse=True)
+def cache_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("SYMSHARING_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def test_budget_grows_with_n_between_its_floor_and_cap():
+    budget = Budget(steps=400, epochs=30, max_steps=1000)
+    assert budget.steps_for(16, 128) == 400 and budget.steps_for(2048, 128) == 480
+    assert budget.steps_for(4096, 128) == 960 and budget.steps_for(100_000, 128) == 1000
+    assert Budget(steps=50).steps_for(10_000, 128) == 50  # epochs = 0: a fixed budget
+    assert "clip(30 * ceil(n / 128), 400, 1000)" in budget.describe(128)
+
+
+def test_full_protocol_meets_the_issue():
+    for name in (*experiments.STUDY_AXES, "symmetry-ladder"):
+        config = experiments.config_for(name, quick=False)
+        training = config.training
+        assert len(config.seeds) >= 10 and training.n_pilots >= 2 and training.schedule == "cosine"
+        assert max(training.lr_grid) / min(training.lr_grid) >= 100  # two decades
+    sizes = experiments.config_for("sample-efficiency", quick=False).n_trains
+    training = experiments.config_for("sample-efficiency", quick=False).training
+    steps = [training.steps_for(n) for n in sizes]
+    assert steps == sorted(steps) and steps[-1] > steps[0]  # the budget grows with n
+
+
+def test_buckets_pick_the_nearest_size_in_log_n():
+    assert lr_size_for(16, (32, 256, 2048)) == 32 and lr_size_for(100, (32, 256, 2048)) == 256
+    assert lr_size_for(4096, (32, 256, 2048)) == 2048
+    with pytest.raises(ValueError, match="at least one size"):
+        lr_size_for(16, ())
+
+
+def test_edges_extend_by_ten_and_ties_go_to_the_smaller_rate():
+    assert extend_grid((1e-3, 1e-2), 1e-3) == pytest.approx(1e-4)
+    assert extend_grid((1e-3, 3e-3, 1e-2), 1e-2) == pytest.approx(1e-1)
+    assert extend_grid((1e-3, 3e-3, 1e-2), 3e-3) is None
+    assert choose_rate({1e-3: 0.9, 3e-3: 0.9, 1e-2: 0.5}, larger_better=True) == 1e-3
+    assert choose_rate({1e-3: 0.2, 3e-3: 0.1, 1e-2: math.nan}, larger_better=False) == 3e-3
+    assert choose_rate({1e-3: math.nan}, larger_better=True) is None
+
+
+ORIGINAL_CONFIG_FOR = experiments.config_for
+
+
+def small_config(name):
+    config = ORIGINAL_CONFIG_FOR(name, quick=True)
+    training = dataclasses.replace(config.training, steps=3, n_test=64, lr_grid=(1e-3, 1e-2), lr_n_train=16,
+                                   max_extensions=1, n_pilots=2, mlp_width=8)
+    tasks = ("ring",) if name == "symmetry-ladder" else ("set",)
+    return dataclasses.replace(config, seeds=(0, 1), n_trains=(16, 32), tasks=tasks, training=training)
+
+
+def test_tuning_extends_an_edge_once_and_the_table_has_the_columns(monkeypatch):
+    monkeypatch.setattr(experiments, "config_for", lambda name, quick=None, seeds=None: small_config(name))
+    table = experiments.learning_rates()
+    assert list(table.columns) == ["task", "family", "n_train", "width", "lr", "candidates",
+                                   "validation_score", "lr_at_edge"]
+    candidates = table["candidates"].str.split(";")
+    assert candidates.map(len).isin([2, 3]).all()  # the grid, plus at most one extension
+    for (_, row), tried in zip(table.iterrows(), candidates, strict=True):
+        assert f"{row['lr']:g}" in tried
+        if len(tried) == 3:  # extended: the original best was at an edge of (1e-3, 1e-2)
+            assert {"0.0001", "0.1"} & set(tried)
+
+
+def test_records_carry_the_protocol_columns(monkeypatch):
+    monkeypatch.setattr(experiments, "config_for", lambda name, quick=None, seeds=None: small_config(name))
+    frame = experiments.sample_efficiency()
+    assert set(experiments.PROTOCOL_COLUMNS) <= set(frame.columns)
+    assert set(experiments.RECORD_COLUMNS) <= set(frame.columns)
+    assert (frame["data_seed"] == frame["seed"]).all() and (frame["init_seed"] == frame["seed"]).all()
+    assert (frame["steps_taken"] <= frame["steps"]).all() and (frame["macs"] > 0).all()
+    variance = experiments.target_variance("set")
+    np.testing.assert_allclose(frame["normalised_score"], frame["test_score"] / variance)
+    assert 0.5 < variance < 1.5  # the sum of the two largest of 8 standard normals
+    assert math.isnan(experiments.target_variance("ring"))
+
+
+def test_holm_and_one_sided_p():
+    np.testing.assert_allclose(analysis.holm([0.01, 0.04, 0.03]), [0.03, 0.06, 0.06])
+    assert analysis.one_sided_p([1.0, 1.2, 0.9, 1.1]) < 0.01
+    assert analysis.one_sided_p([-1.0, -1.2, -0.9, -1.1]) > 0.99
+    assert math.isnan(analysis.one_sided_p([1.0]))
+
+
+def test_target_variance_is_of_the_distribution_not_the_test_set():
+    task = get_task("set")
+    assert experiments.target_variance("set", "ood") > 3 * experiments.target_variance("set", "test")
+    assert task.kind == "regression"
