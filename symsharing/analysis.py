@@ -15,12 +15,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .experiments import target_variance
 from .metrics import confidence_interval
 
 __all__ = ["summarize", "sign", "paired_effect", "exchange_rates", "format_rate", "format_effect",
            "study_seconds", "divergence_table", "capacity_effect", "seed_spread", "verdict",
            "overall_verdict", "claims_table", "controls_table", "holm", "one_sided_p", "ladder_arm",
-           "crossover", "crossovers_table", "LADDER_COMPARISONS"]
+           "crossover", "crossovers_table", "LADDER_COMPARISONS", "PRIMARY_ENDPOINTS", "CLAIM_NAMES",
+           "seed_variance_effect"]
 
 
 def summarize(frame: pd.DataFrame, by: list[str], value: str = "test_score") -> pd.DataFrame:
@@ -157,37 +159,154 @@ def overall_verdict(task_verdicts) -> str:
     return "supported" if count >= 2 else "mixed" if count == 1 else "not supported"
 
 
-def claims_table(results: dict[str, pd.DataFrame], reference_n: int) -> pd.DataFrame:
-    """The five claims, per task: effect (mean, CI) of shared vs mlp, and the verdict.
+# The primary endpoint of each claim, fixed before any result (study protocol v2). Every effect is
+# shared vs mlp, paired by data seed, signed so that positive is the claimed direction, in
+# normalised units (regression: MSE / target variance; classification: accuracy).
+PRIMARY_ENDPOINTS = {
+    "1a": "orbit-shift advantage: score on the rest of the test orbits (orbit_rest_score), shared "
+          "minus mlp, at the middle size of the robustness sweep",
+    "1b": "log ratio of the mlp's to the shared model's standard deviation across data seeds (each "
+          "data seed's score averaged over initialisation seeds), at the middle size",
+    "2": "train-test gap, mlp minus shared, at the middle size of the generalization sweep",
+    "3": "mean advantage of shared over mlp over the smaller half of the sample-efficiency sizes "
+         "minus that over the larger half",
+    "4": "the same contrast over the lower and upper halves of the parameter-efficiency sweep, at "
+         "matched parameters",
+    "5": "advantage of shared over mlp at matched parameters, averaged over the parameter sweep",
+}
+CLAIM_NAMES = {"1a": "1a robust to orbit shift", "1b": "1b less seed variance",
+               "2": "2 smaller train-test gap", "3": "3 larger gain with little data",
+               "4": "4 larger gain at small capacity", "5": "5 beats dense at equal parameters"}
 
-    ``results`` maps experiment name to its records; ``reference_n`` is the training-set size at
-    which the single-size claims (1, 2) are measured.
+
+def _scale(frame: pd.DataFrame, task: str) -> float:
+    """Divide a task's scores by this to normalise them (target variance for regression, else 1)."""
+    return target_variance(task) if frame.loc[frame["task"] == task, "metric"].iloc[0] == "mse" else 1.0
+
+
+def _advantage(frame: pd.DataFrame, task: str, value: str, level_column: str | None = None,
+               levels=None) -> pd.Series:
+    """Per data seed: ``sign * (shared - mlp)`` of ``value``, normalised, averaged over ``levels``."""
+    rows = frame[frame["task"] == task]
+    if level_column is not None:
+        rows = rows[rows[level_column].isin(levels)]
+    direction = sign(rows["metric"].iloc[0], value)
+    per = rows.groupby(["family", "seed"])[value].mean().unstack("family")
+    return direction * (per["shared"] - per["mlp"]) / _scale(frame, task)
+
+
+def _halves(levels) -> tuple[list, list]:
+    levels = sorted(levels)
+    half = len(levels) // 2
+    return levels[:half], levels[len(levels) - half:]
+
+
+def _size_index(frame: pd.DataFrame, task: str) -> pd.DataFrame:
+    """Parameter sweep rows of ``task`` with ``size_index``: k for the k-th smallest shared model and
+    for the dense model matched to it."""
+    rows = frame[frame["task"] == task].copy()
+    rows["size_index"] = -1
+    for family in ("shared", "mlp"):
+        widths = sorted(rows.loc[rows["family"] == family, "width"].unique())
+        selected = rows["family"] == family
+        rows.loc[selected, "size_index"] = rows.loc[selected, "width"].map(
+            {width: index for index, width in enumerate(widths)})
+    return rows
+
+
+def seed_variance_effect(frame: pd.DataFrame, task: str, n_boot: int = 4000, seed: int = 0) -> dict:
+    """Claim 1b on the data-seed x init-seed design: variance components per family and the log
+    ratio of the mlp's to the shared model's SD across data seeds, with a bootstrap over data seeds
+    (95 % percentile interval; one-sided p = share of resamples with a ratio <= 0)."""
+    rows = frame[(frame["task"] == task) & ~frame["diverged"]]
+    components = {}
+    per_data = {}
+    for family in ("mlp", "shared"):
+        table = rows[rows["family"] == family].pivot_table(index="data_seed", columns="init_seed",
+                                                             values="test_score", aggfunc="mean")
+        table = table.dropna(axis=0) / _scale(frame, task)
+        per_data[family] = table
+        with np.errstate(divide="ignore", invalid="ignore"):
+            components[family] = {"between_data": float(table.mean(axis=1).var(ddof=1)),
+                                  "within_data": float(table.var(axis=1, ddof=1).mean())}
+    common = per_data["mlp"].index.intersection(per_data["shared"].index)
+    a, b = per_data["mlp"].loc[common].to_numpy(), per_data["shared"].loc[common].to_numpy()
+
+    def log_ratio(index) -> float:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return float(np.log(a[index].mean(axis=1).std(ddof=1) / b[index].mean(axis=1).std(ddof=1)))
+
+    if len(common) < 3:  # no spread to resample
+        return {"effect": math.nan, "low": math.nan, "high": math.nan, "p": math.nan,
+                "p_opposite": math.nan, "components": components, "data_seeds": len(common),
+                "init_seeds": a.shape[1]}
+    point = log_ratio(np.arange(len(common)))
+    generator = np.random.default_rng(seed)
+    boot = np.array([log_ratio(generator.integers(len(common), size=len(common))) for _ in range(n_boot)])
+    boot = boot[np.isfinite(boot)]
+    low, high = np.percentile(boot, [2.5, 97.5]) if len(boot) else (math.nan, math.nan)
+    return {"effect": point, "low": float(low), "high": float(high),
+            "p": float((boot <= 0).mean()) if len(boot) else math.nan,
+            "p_opposite": float((boot >= 0).mean()) if len(boot) else math.nan,
+            "components": components, "data_seeds": len(common), "init_seeds": a.shape[1]}
+
+
+def claims_table(results: dict[str, pd.DataFrame], reference_n: int,
+                 seed_variance: pd.DataFrame | None = None, level: float = 0.05) -> pd.DataFrame:
+    """The five claims on their pre-declared primary endpoints (``PRIMARY_ENDPOINTS``), per task:
+    effect with its 95 % interval, one-sided p-value in the claimed direction, Holm-Bonferroni
+    across the three tasks of each claim, and the verdict: *supported* when the Holm-adjusted p is
+    <= ``level``, *contradicted* when the opposite one-sided test is, else *not supported*; overall,
+    supported on >= 2 tasks: *supported*, on 1: *mixed*.
+
+    ``results`` maps experiment name to records; ``reference_n`` is the middle size of the
+    robustness and generalization sweeps; ``seed_variance`` holds the data x init design of claim
+    1b (without it, 1b is computed from the robustness records' seeds, where data and init vary
+    together).
     """
     sizes = sorted(results["sample-efficiency"]["n_train"].unique())
-    widths_frame = results["parameter-efficiency"]
-    claims = [
-        ("1a robust to g.x", "robustness", "test_score_transformed", {"n_train": reference_n}),
-        ("1b less seed variance", "robustness", "seed-spread", {"n_train": reference_n}),
-        ("2 smaller train-test gap", "generalization", "generalization_gap", {"n_train": reference_n}),
-        ("3 larger gain with little data", "sample-efficiency", "size-contrast", {}),
-        ("4 larger gain at small capacity", "parameter-efficiency", "width-contrast", {}),
-        ("5 beats dense at equal parameters", "parameter-efficiency", "matched", {}),
-    ]
+    small, large = _halves(sizes)
     rows = []
-    for claim, experiment, value, where in claims:
-        frame = results[experiment]
-        for task in sorted(frame["task"].unique()):
-            if value == "seed-spread":
-                effect = seed_spread(frame, task, "shared", "mlp", **where)
-            elif value == "size-contrast":
-                effect = _contrast(frame, task, "n_train", sizes[0], sizes[-1])
-            elif value in ("width-contrast", "matched"):
-                effect = capacity_effect(widths_frame, task, contrast=value == "width-contrast")
+    for code, name in CLAIM_NAMES.items():
+        for task in sorted(results["sample-efficiency"]["task"].unique()):
+            if code == "1b":
+                source = seed_variance if seed_variance is not None else results["robustness"]
+                source = source[source["n_train"] == reference_n]
+                if "init_seed" not in source or source["init_seed"].nunique() < 2:
+                    source = source.assign(init_seed=0)
+                found = seed_variance_effect(source, task)
+                rows.append({"claim": name, "task": task, "effect": found["effect"], "low": found["low"],
+                             "high": found["high"], "p": found["p"], "p_opposite": found["p_opposite"]})
+                continue
+            if code == "1a":
+                frame = results["robustness"]
+                value = "orbit_rest_score" if "orbit_rest_score" in frame else "test_score_transformed"
+                differences = _advantage(frame, task, value, "n_train", [reference_n])
+            elif code == "2":
+                differences = _advantage(results["generalization"], task, "generalization_gap", "n_train",
+                                         [reference_n])
+            elif code == "3":
+                frame = results["sample-efficiency"]
+                differences = (_advantage(frame, task, "test_score", "n_train", small)
+                               - _advantage(frame, task, "test_score", "n_train", large))
             else:
-                effect = paired_effect(frame, task, "shared", "mlp", value, **where)
-            rows.append({"claim": claim, "task": task, "effect": effect[0], "low": effect[1],
-                         "high": effect[2], "verdict": verdict(effect[1], effect[2])})
+                rows_task = _size_index(results["parameter-efficiency"], task)
+                indices = sorted(rows_task.loc[rows_task["family"] == "shared", "size_index"].unique())
+                if code == "4":
+                    lower, upper = _halves(indices)
+                    differences = (_advantage(rows_task, task, "test_score", "size_index", lower)
+                                   - _advantage(rows_task, task, "test_score", "size_index", upper))
+                else:
+                    differences = _advantage(rows_task, task, "test_score", "size_index", indices)
+            differences = differences.dropna()
+            mean, low, high = confidence_interval(differences)
+            rows.append({"claim": name, "task": task, "effect": mean, "low": low, "high": high,
+                         "p": one_sided_p(differences), "p_opposite": one_sided_p(-differences)})
     table = pd.DataFrame(rows)
+    table["p_holm"] = table.groupby("claim")["p"].transform(lambda p: holm(p.to_numpy()))
+    table["p_opposite_holm"] = table.groupby("claim")["p_opposite"].transform(lambda p: holm(p.to_numpy()))
+    table["verdict"] = np.where(table["p_holm"] <= level, "supported",
+                                np.where(table["p_opposite_holm"] <= level, "contradicted", "not supported"))
     table["overall"] = table.groupby("claim")["verdict"].transform(overall_verdict)
     return table
 

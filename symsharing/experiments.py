@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from . import cache, ceilings, connectivity
+from . import cache, ceilings, connectivity, orbits
 from .families import (
     FAMILIES,
     build_model,
@@ -49,7 +49,7 @@ __all__ = ["RECORD_COLUMNS", "PROTOCOL_COLUMNS", "TrainingConfig", "AxisConfig",
            "train_units", "size_sweep", "robustness", "sample_efficiency", "parameter_efficiency",
            "generalization", "mode_connectivity", "symmetry_ladder", "write_results", "RESULTS_DIR",
            "EXPERIMENTS", "STUDY_AXES", "run_experiment", "run_all", "matched_width", "ring_ceiling",
-           "experiment_units", "MIN_DENSE_WIDTH"]
+           "experiment_units", "MIN_DENSE_WIDTH", "seed_variance", "INIT_REPLICATES"]
 
 RECORD_COLUMNS = ["experiment", "task", "family", "seed", "n_train", "width", "n_params", "steps", "lr",
                   "batch_size", "metric", "train_loss", "test_score", "test_score_transformed",
@@ -58,7 +58,9 @@ RECORD_COLUMNS = ["experiment", "task", "family", "seed", "n_train", "width", "n
 # study protocol v2 and the symmetry tests
 PROTOCOL_COLUMNS = ["steps_taken", "data_seed", "init_seed", "macs", "activations", "normalised_score",
                     "group", "ceiling"]
-EXTRA_COLUMNS = ["train_score", "generalization_gap", "normalised_ood_score"]
+EXTRA_COLUMNS = ["train_score", "generalization_gap", "normalised_ood_score", "unseen_orbit_score",
+                 "unseen_orbit_share", "slice_score", "orbit_rest_score", "orbit_consistency",
+                 "orbit_worst_score", "orbit_exact"]
 TEST_SEED_OFFSET = 10_000
 DTYPE = "float32"
 RESULTS_DIR = PROJECT_ROOT / "results"  # the results CSVs that `make book` leaves
@@ -165,6 +167,10 @@ _CONFIGS = {
     ("symmetry-ladder", False): AxisConfig("symmetry-ladder", _FULL_SEEDS, (16, 64, 256, 1024, 4096),
                                            tasks=("ring",), families=("mlp", "shared"),
                                            training=_FULL_TRAINING),
+    ("seed-variance", False): AxisConfig("seed-variance", _FULL_SEEDS, (256,), families=("mlp", "shared"),
+                                         training=_FULL_TRAINING),
+    ("seed-variance", True): AxisConfig("seed-variance", (0, 1), (256,), families=("mlp", "shared"),
+                                        training=_QUICK_TRAINING),
     ("symmetry-ladder", True): AxisConfig("symmetry-ladder", (0, 1), (64, 256), tasks=("ring",),
                                           families=("mlp", "shared"), training=_QUICK_TRAINING),
 }
@@ -280,7 +286,36 @@ def _evaluate(task: Task, family: str, trained, data: dict, seed: int) -> dict:
             "test_score_transformed": score(model(data["moved"][0]), data["moved"][1]),
             "invariance_error": invariance_error(model, task.group, data["test"][0], seed=seed,
                                                  probabilities=metric == "accuracy"),
-            "ood_score": score(model(data["ood"][0]), data["ood"][1])}
+            "ood_score": score(model(data["ood"][0]), data["ood"][1]),
+            **_orbit_scores(task, model, data, seed)}
+
+
+def _orbit_key(task: Task, X: torch.Tensor) -> torch.Tensor:
+    """Inputs reduced to what decides their orbit: the grid's clean placement (noise is clipped to
+    ±0.25, so rounding recovers it), the raw input elsewhere."""
+    return X.round() if task.name == "grid" else X
+
+
+def _orbit_scores(task: Task, model, data: dict, seed: int) -> dict:
+    """``unseen_orbit_score`` (test points whose orbit holds no training point; on the set task's
+    continuous inputs that is every point) and, for the orbit-shift data, ``orbits.orbit_metrics``."""
+    X_train, X_test, y_test = data["train"][0], *data["test"]
+    seen = orbits.seen_orbits(task.group, _orbit_key(task, X_train), _orbit_key(task, X_test))
+    unseen = score(model(X_test[~seen]), y_test[~seen]) if bool((~seen).any()) else float("nan")
+    extra = {"unseen_orbit_score": unseen, "unseen_orbit_share": float((~seen).float().mean())}
+    if "slice" in data:
+        extra.update(orbits.orbit_metrics(model, task.group, *data["slice"], seed=seed))
+    return extra
+
+
+def _orbit_shift_datasets(task: Task, n_train: int, seed: int, n_test: int) -> dict:
+    """``_datasets`` with every training input replaced by its canonical representative (one pose per
+    orbit: the orbit shift) and a ``slice``: the canonical test inputs, whose orbits are scored."""
+    data = _datasets(task, n_train, seed, n_test)
+    X, y = data["train"]
+    X_test, y_test = data["test"]
+    return {**data, "train": (orbits.canonicalize(task.group, X), y),
+            "slice": (orbits.canonicalize(task.group, X_test), y_test)}
 
 
 def _datasets(task: Task, n_train: int, seed: int, n_test: int) -> dict:
@@ -292,14 +327,19 @@ def _datasets(task: Task, n_train: int, seed: int, n_test: int) -> dict:
 
 
 
-def train_units(task: Task, units, seeds, training: TrainingConfig) -> list[dict]:
+DATA_KINDS = {"iid": _datasets, "orbit-shift": _orbit_shift_datasets}
+
+
+def train_units(task: Task, units, seeds, training: TrainingConfig, data: str = "iid") -> list[dict]:
     """Records for ``units`` = [(family, width, n_train)] of trained families, every seed each.
 
     Cached units are read back; the missing ones are trained in one ``fit_many`` call per
     learning rate (as many models per call as possible) and stored right after that call.
     """
+    if data not in DATA_KINDS:
+        raise KeyError(f"unknown training data {data!r}; known: {', '.join(DATA_KINDS)}")
     with one_thread():
-        return _train_units(task, units, seeds, training)
+        return _train_units(task, units, seeds, training, data)
 
 
 def _unit_parts(unit) -> tuple[str, int, int, str | None]:
@@ -355,7 +395,7 @@ def _seed_pair(seed) -> tuple[int, int]:
     return int(seed), int(seed)
 
 
-def _train_units(task: Task, units, seeds, training: TrainingConfig) -> list[dict]:
+def _train_units(task: Task, units, seeds, training: TrainingConfig, data: str) -> list[dict]:
     targets = {unit: (training_family(_unit_parts(unit)[0]), _unit_parts(unit)[1],
                       training.lr_size(_unit_parts(unit)[2])) for unit in units}
     tuned = tune_learning_rates(task, training, targets.values())
@@ -370,6 +410,8 @@ def _train_units(task: Task, units, seeds, training: TrainingConfig) -> list[dic
                   "depth": training.depth, "n_test": training.n_test, "lr": plan[unit][0]}
         if group_name:
             config["group"] = group_name
+        if data != "iid":
+            config["data"] = data
         key = cache.cache_key(config, device=provenance["device"], dtype=DTYPE, code=provenance["code_hash"])
         keys[unit] = key
         payload = cache.load_entry(cache.entry_path(key), key)
@@ -377,23 +419,24 @@ def _train_units(task: Task, units, seeds, training: TrainingConfig) -> list[dic
             records[unit] = payload
     batch = [(unit, _seed_pair(seed)) for unit in units if unit not in records for seed in seeds]
     if batch:
-        models, groups, data = [], [], []
+        models, groups, datasets = [], [], []
         for unit, (data_seed, init_seed) in batch:
             family, width, n_train, group_name = _unit_parts(unit)
-            data.append(_datasets(task, n_train, data_seed, training.n_test))
+            datasets.append(DATA_KINDS[data](task, n_train, data_seed, training.n_test))
             seed_everything(init_seed)
             model, group = build_model(task, family, width, training.depth,
                                        ladder_groups(task)[group_name] if group_name else None)
             models.append(model)
             groups.append(group)
         start = time.perf_counter()
-        histories = fit_many(models, [d["train"] for d in data], steps=[plan[unit][1] for unit, _ in batch],
+        histories = fit_many(models, [datum["train"] for datum in datasets],
+                             steps=[plan[unit][1] for unit, _ in batch],
                              lr=[plan[unit][0] for unit, _ in batch], batch_size=training.batch_size,
                              seeds=[init_seed for _, (_, init_seed) in batch], augment_groups=groups,
                              schedule=training.schedule)
         share = (time.perf_counter() - start) / len(batch)
         fresh = {}
-        for (unit, (data_seed, init_seed)), model, history, datum in zip(batch, models, histories, data,
+        for (unit, (data_seed, init_seed)), model, history, datum in zip(batch, models, histories, datasets,
                                                                          strict=True):
             family, width, n_train, group_name = _unit_parts(unit)
             evaluated = ("mlp+aug", "mlp+aug+avg") if family == "mlp+aug" else (family,)
@@ -470,12 +513,16 @@ def size_sweep(config: AxisConfig) -> pd.DataFrame:
     rows = []
     for name in config.tasks:
         task = get_task(name)
-        rows += train_units(task, experiment_units(config, task), config.seeds, config.training)
+        data = "orbit-shift" if config.experiment == "robustness" else "iid"
+        rows += train_units(task, experiment_units(config, task), config.seeds, config.training, data)
     return _frame(config.experiment, rows, config.families)
 
 
 def robustness(quick: bool | None = None, seeds=None) -> pd.DataFrame:
-    """Score on ``g.x`` (random g of the task's group) vs on ``x``, and invariance error, per size."""
+    """Orbit-shift robustness per size: trained on one canonical pose per orbit
+    (``orbits.canonicalize``), scored on that slice (``slice_score``), on the rest of the test orbits
+    (``orbit_rest_score``), with ``orbit_consistency`` and ``orbit_worst_score``; plus the i.i.d.
+    score on ``g.x`` (``test_score_transformed``: the null, see ``orbits``) and invariance error."""
     return size_sweep(config_for("robustness", quick, seeds))
 
 
@@ -513,12 +560,24 @@ def symmetry_ladder(quick: bool | None = None, seeds=None) -> pd.DataFrame:
     return size_sweep(config_for("symmetry-ladder", quick, seeds))
 
 
+INIT_REPLICATES = 3  # initialisation seeds per data seed in claim 1b's design
+
+
+def seed_variance(quick: bool | None = None, seeds=None) -> pd.DataFrame:
+    """Claim 1b's design at the middle robustness size: every data seed of the config crossed with
+    ``INIT_REPLICATES`` initialisation seeds (``100 k + data seed``; k = 0 is the main runs' pairing),
+    ``mlp`` and ``shared``, so that variance across data separates from variance across inits."""
+    config = config_for("seed-variance", quick, seeds)
+    pairs = tuple((seed, 100 * k + seed) for seed in config.seeds for k in range(INIT_REPLICATES))
+    return size_sweep(dataclasses.replace(config, seeds=pairs))
+
+
 def learning_rates(quick: bool | None = None) -> pd.DataFrame:
     """Every tuned rate of the study and the ladder, one row per (task, family, width, size bucket):
     ``task, family, n_train`` (the size tuned at), ``width, lr, candidates`` (every rate tried,
     ``;``-separated), ``validation_score, lr_at_edge`` (tuned where missing, else read back)."""
     rows = []
-    for name in (*STUDY_AXES, "symmetry-ladder"):
+    for name in (*STUDY_AXES, "symmetry-ladder", "seed-variance"):
         config = config_for(name, quick)
         for task_name in config.tasks:
             task = get_task(task_name)
@@ -558,6 +617,7 @@ EXPERIMENTS = {
     "generalization": (generalization, "book/generalization.py"),
     "mode-connectivity": (mode_connectivity, "book/paramspace.py"),
     "symmetry-ladder": (symmetry_ladder, "book/symmetry_ladder.py"),
+    "seed-variance": (seed_variance, "book/discussion.py"),
 }
 
 

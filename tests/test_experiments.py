@@ -71,7 +71,8 @@ def test_config_errors_and_seed_override():
 
 
 def test_registry_names_chapters():
-    assert set(experiments.EXPERIMENTS) == {*experiments.STUDY_AXES, "mode-connectivity", "symmetry-ladder"}
+    assert set(experiments.EXPERIMENTS) == {*experiments.STUDY_AXES, "mode-connectivity", "symmetry-ladder",
+                                           "seed-variance"}
     assert experiments.STUDY_AXES == ("robustness", "sample-efficiency", "parameter-efficiency",
                                       "generalization")
     for function, chapter in experiments.EXPERIMENTS.values():
