@@ -64,7 +64,7 @@ EXTRA_COLUMNS = ["train_score", "generalization_gap", "normalised_ood_score", "u
 TEST_SEED_OFFSET = 10_000
 DTYPE = "float32"
 RESULTS_DIR = PROJECT_ROOT / "results"  # the results CSVs that `make book` leaves
-DEVICE = "cpu"  # every model is built and trained on the CPU (tiny models; see TOOLCHAIN.md)
+DEVICE = "cpu"  # every model is built and trained on the CPU (tiny models; see docs/performance.md)
 
 
 VALIDATION_SEED = 20_000  # the tuning's validation set: outside every training, pilot and test seed

@@ -116,6 +116,11 @@ class PermutationGroup:
     def __repr__(self) -> str:
         return f"PermutationGroup(name={self.name!r}, n={self.n}, order={self.order()})"
 
+    def __reduce__(self):
+        """Pickled as its generators and name (the structure is recomputed on demand): what a model
+        sent to a worker process carries."""
+        return (PermutationGroup, (self.generators.tolist(), self.name))
+
     # ---------------------------------------------------------------- structure
     def order(self) -> int:
         """Exact order, by Schreier–Sims (never enumerates the group)."""

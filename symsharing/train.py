@@ -13,6 +13,7 @@ result equals ``fit`` one model at a time up to float rounding.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import math
 import random
@@ -23,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import parallel
 from ._checks import check_int
 from ._draws import CHUNK_STEPS, DrawStream
 from ._stacked import SCHEDULES, check_targets, make_adam, scheduled_lr, train_stack
@@ -48,7 +50,7 @@ def seed_everything(seed: int) -> torch.Generator:
 def one_thread():
     """Run the block with one intra-op torch thread: for sweeps of tiny models on a shared 2-core
     machine, one thread is several times faster and stabler than two fighting for the cores
-    (TOOLCHAIN.md)."""
+    (docs/performance.md); the cores are used by worker processes instead (``parallel``)."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -220,7 +222,8 @@ def _per_model(value, name: str, count: int) -> list:
 
 def fit_many(models, datasets, *, steps, lr=1e-3, batch_size: int | None = None,
              seeds=None, augment_groups=None, max_stack_elements: int = 1_000_000,
-             progress: bool = False, schedule: str = "constant", weight_decay: float = 0.0) -> list[dict]:
+             progress: bool = False, schedule: str = "constant", weight_decay: float = 0.0,
+             workers: int | None = None) -> list[dict]:
     """Train each ``models[k]`` on ``datasets[k] = (X, y)`` as ``fit`` would; return the histories.
 
     ``steps`` and ``lr`` are one value for every model or a list with one entry per model;
@@ -229,7 +232,9 @@ def fit_many(models, datasets, *, steps, lr=1e-3, batch_size: int | None = None,
     by stack (``plan_stacks``); the histories come back in input order: ``{"loss", "diverged",
     "steps_taken", "seconds", "stack_size", "stack_seconds"}``, where ``seconds`` is the stack's
     time divided by its size. A diverging model stops as in ``fit``
-    and does not disturb the rest of its stack.
+    and does not disturb the rest of its stack. With more than one stack, the stacks are trained
+    in ``parallel.worker_count(workers)`` worker processes of one thread each (``workers=1``: in
+    this process); the stacks, and so the trained weights, are the same for any count.
     """
     models, datasets = list(models), list(datasets)
     if len(models) != len(datasets):
@@ -252,16 +257,38 @@ def fit_many(models, datasets, *, steps, lr=1e-3, batch_size: int | None = None,
         _check_seed(seed)
     stacks = plan_stacks(models, datasets, batch_size=batch_size, augment_groups=augment_groups,
                          max_stack_elements=max_stack_elements, steps=steps, lrs=lrs)
+    workers = parallel.worker_count(workers)
+    jobs = [([models[k] for k in members], [datasets[k] for k in members],
+             {"steps": steps[members[0]], "lr": lrs[members[0]], "batch_size": batch_size,
+              "seeds": [int(seeds[k]) for k in members],
+              "augment_groups": [augment_groups[k] for k in members],
+              "schedule": schedule, "weight_decay": weight_decay}) for members in stacks]
+    histories: list[dict | None] = [None] * len(models)
+    bar = None
     if progress:
         from tqdm.auto import tqdm
-        stacks = tqdm(stacks, desc="stacks", unit="stack")
-    histories: list[dict | None] = [None] * len(models)
-    for members in stacks:
-        results = train_stack([models[k] for k in members], [datasets[k] for k in members],
-                              steps=steps[members[0]], lr=lrs[members[0]], batch_size=batch_size,
-                              seeds=[int(seeds[k]) for k in members],
-                              augment_groups=[augment_groups[k] for k in members], schedule=schedule,
-                              weight_decay=weight_decay)
-        for k, history in zip(members, results, strict=True):
-            histories[k] = history
+
+        bar = tqdm(total=len(stacks), desc="stacks", unit="stack")
+    if workers == 1 or len(stacks) == 1:
+        for members, (stack_models, stack_data, kwargs) in zip(stacks, jobs, strict=True):
+            for k, history in zip(members, train_stack(stack_models, stack_data, **kwargs), strict=True):
+                histories[k] = history
+            if bar is not None:
+                bar.update()
+    else:
+        pool = parallel.executor(min(workers, len(stacks)))
+        futures = {pool.submit(parallel.train_stack_job, *job): members
+                   for job, members in zip(jobs, stacks, strict=True)}
+        for future in concurrent.futures.as_completed(futures):
+            trained, results = future.result()
+            for k, parameters, history in zip(futures[future], trained, results, strict=True):
+                with torch.no_grad():
+                    for name, parameter in models[k].named_parameters():
+                        parameter.copy_(parameters[name])
+                models[k].eval()
+                histories[k] = history
+            if bar is not None:
+                bar.update()
+    if bar is not None:
+        bar.close()
     return histories

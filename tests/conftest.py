@@ -11,10 +11,14 @@ Every profile has ``deadline=None``: timings on a shared machine are noise, neve
 
 import os
 
-import pytest
-from hypothesis import HealthCheck, settings
+# Tests train tiny models: worker processes would cost more to start than they save. The tests of
+# the pool ask for workers explicitly.
+os.environ.setdefault("SYMSHARING_WORKERS", "1")
 
-from symsharing.train import one_thread
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+from symsharing.train import one_thread  # noqa: E402
 
 PROFILES = {"ci": 10, "default": 30, "thorough": 250}
 

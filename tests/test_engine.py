@@ -235,3 +235,31 @@ def test_fit_many_rejects_bad_budgets(call, error, match):
     torch.manual_seed(0)
     with pytest.raises(error, match=match):
         call([MLP(6, 1, 4), MLP(6, 1, 4)], _data(2))
+
+
+def test_worker_processes_give_bit_identical_weights():
+    torch.manual_seed(3)
+    models = [MLP(6, 1, 8) for _ in range(4)] + [SharedMLP(cyclic(6), 1, 3) for _ in range(2)]
+    data = _data(6)
+    in_process = [copy.deepcopy(m) for m in models]
+    pooled = [copy.deepcopy(m) for m in models]
+    first = fit_many(in_process, data, steps=STEPS, lr=1e-2, batch_size=7, workers=1, max_stack_elements=50)
+    second = fit_many(pooled, data, steps=STEPS, lr=1e-2, batch_size=7, workers=2, max_stack_elements=50)
+    assert len(plan_stacks(models, data, batch_size=7, max_stack_elements=50)) > 2  # several stacks to share
+    for a, b in zip(in_process, pooled, strict=True):
+        assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+    assert [h["loss"] for h in first] == [h["loss"] for h in second]
+
+
+def test_worker_count_is_read_from_the_environment(monkeypatch):
+    from symsharing import parallel
+
+    monkeypatch.setenv("SYMSHARING_WORKERS", "3")
+    assert parallel.worker_count() == 3 and parallel.worker_count(1) == 1
+    monkeypatch.setenv("SYMSHARING_WORKERS", "many")
+    with pytest.raises(ValueError, match="SYMSHARING_WORKERS must be a positive integer"):
+        parallel.worker_count()
+    monkeypatch.delenv("SYMSHARING_WORKERS")
+    assert parallel.worker_count() >= 1
+    with pytest.raises(ValueError, match="workers must be >= 1"):
+        parallel.worker_count(0)

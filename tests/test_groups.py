@@ -317,3 +317,14 @@ def test_constructors_reject_bad_sizes(constructor):
     with pytest.raises(TypeError, match=rf"{name}: n must be an int, got 2.5"):
         constructor(2.5)
     assert constructor(np.int64(3)).n in (3, 9)
+
+
+def test_a_group_pickles_to_the_same_group():
+    import pickle
+
+    from symsharing.groups import dihedral
+
+    group = dihedral(6)
+    copy = pickle.loads(pickle.dumps(group))
+    assert copy.name == group.name and torch.equal(copy.generators, group.generators)
+    assert copy.order() == group.order() and copy.orbits() == group.orbits()
