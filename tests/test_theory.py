@@ -104,3 +104,39 @@ def test_calibration_records(tmp_path, monkeypatch):
     assert (tmp_path / "theory-linear.csv").exists()
     exact = frame[frame["family"] != "augmented"]
     assert np.allclose(exact["excess_risk"], exact["ls_excess_risk"], atol=1e-4)
+
+
+def test_invariant_kernels_are_invariant_and_psd():
+    from symsharing import kernels
+    from symsharing.tasks import get_task
+    for name in ("set", "ring", "grid"):
+        task = get_task(name)
+        X, _ = task.sample(40, 0)
+        A = X.double()
+        g = task.group.random_elements(40, torch.Generator().manual_seed(1))
+        K = kernels.invariant_kernel(task, A, A, 0.1)
+        moved = kernels.invariant_kernel(task, task.group.act(g, A), A, 0.1)
+        assert torch.allclose(K, moved, atol=1e-10), name
+        assert torch.allclose(K, K.T, atol=1e-12)
+        assert float(torch.linalg.eigvalsh(K).min()) > -1e-10, name
+        # the base kernel is not invariant
+        assert not torch.allclose(kernels.rbf(A, A, 0.1), kernels.rbf(task.group.act(g, A), A, 0.1))
+
+
+def test_bootstrap_exchange_rates_recover_a_known_rate():
+    import pandas as pd
+
+    from symsharing import kernels
+    # reference score at n equals the baseline score at 4n: rate 4 wherever it is inside the range
+    rows = []
+    for seed in range(4):
+        for n in (16, 32, 64, 128, 256):
+            rows.append({"task": "t", "family": "ref", "seed": seed, "n_train": n, "metric": "mse",
+                         "diverged": False, "test_score": 1.0 / (4 * n) + 1e-4 * seed})
+            rows.append({"task": "t", "family": "base", "seed": seed, "n_train": n, "metric": "mse",
+                         "diverged": False, "test_score": 1.0 / n + 1e-4 * seed})
+    rates = kernels.bootstrap_exchange_rates(pd.DataFrame(rows), "ref", "base", n_boot=20)
+    inside = rates[rates["n_train"] <= 64]
+    assert np.allclose(inside["rate"], 4.0, rtol=0.05)
+    assert (inside["censored_share"] == 0).all()
+    assert rates.loc[rates["n_train"] == 256, "censored_share"].iloc[0] == 1.0
