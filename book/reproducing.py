@@ -71,3 +71,14 @@ glue("repro_runs", f"{runs:,}", display=False)
 # In the {glue:text}`repro_mode` configuration used for this build, the {glue:text}`repro_runs`
 # runs of the study took {glue:text}`repro_minutes` minutes of compute on this machine (one
 # thread; training and scoring, not counting the learning-rate pilots and start-up).
+
+# %% [markdown]
+# ## How long each chapter took in this build
+#
+# The table below is filled in by the book build itself (myst-nb's execution statistics): the
+# wall-clock time each chapter's notebook took to execute. The first chapter to execute that needs
+# the study's records computes them; later chapters read them from the results cache.
+#
+# ```{nb-exec-table}
+# ```
+

@@ -19,7 +19,8 @@ from .metrics import confidence_interval
 
 __all__ = ["summarize", "sign", "paired_effect", "exchange_rates", "format_rate", "format_effect",
            "study_seconds", "divergence_table", "capacity_effect", "seed_spread", "verdict",
-           "overall_verdict", "claims_table", "controls_table"]
+           "overall_verdict", "claims_table", "controls_table", "holm", "one_sided_p", "ladder_arm",
+           "crossover", "crossovers_table", "LADDER_COMPARISONS"]
 
 
 def summarize(frame: pd.DataFrame, by: list[str], value: str = "test_score") -> pd.DataFrame:
@@ -236,3 +237,108 @@ def controls_table(frame: pd.DataFrame, reference_n: int) -> pd.DataFrame:
                 rows.append({"task": task, "family": family, "versus": baseline, "effect": mean,
                              "low": low, "high": high, "verdict": verdict(low, high)})
     return pd.DataFrame(rows)
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm–Bonferroni adjusted p-values (same order as given; NaN stays NaN): reject at level a
+    where the adjusted value is <= a, with the family-wise error rate controlled at a."""
+    p = np.asarray(p_values, dtype=float)
+    adjusted = np.full_like(p, np.nan)
+    finite = np.flatnonzero(~np.isnan(p))
+    order = finite[np.argsort(p[finite], kind="stable")]
+    running = 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (len(order) - rank) * p[index]))
+        adjusted[index] = running
+    return adjusted
+
+
+def one_sided_p(differences) -> float:
+    """One-sided t-test p-value that the mean of paired ``differences`` is > 0 (NaN if < 2 values)."""
+    values = np.asarray(differences, dtype=float)
+    values = values[~np.isnan(values)]
+    if len(values) < 2:
+        return math.nan
+    if np.all(values == values[0]):
+        return 0.0 if values[0] > 0 else 1.0
+    return float(stats.ttest_1samp(values, 0.0, alternative="greater").pvalue)
+
+
+def ladder_arm(frame: pd.DataFrame) -> pd.Series:
+    """Each record's arm in the symmetry ladder: the tying group's name, or the family (``mlp``)."""
+    return frame["group"].where(frame["family"].str.startswith("shared") & (frame["group"].fillna("") != ""),
+                                frame["family"])
+
+
+def _arm_curves(frame: pd.DataFrame, arm: str, value: str) -> pd.DataFrame:
+    rows = frame[ladder_arm(frame) == arm]
+    return rows.pivot_table(index="seed", columns="n_train", values=value, aggfunc="mean")  # (seed, n)
+
+
+def _crossing_size(sizes: np.ndarray, advantage: np.ndarray) -> float:
+    """First n (log-interpolated) where a positive advantage at the smallest size turns <= 0; NaN if
+    it never does, or if it is not positive at the smallest size."""
+    if not advantage[0] > 0:
+        return math.nan
+    below = np.flatnonzero(advantage <= 0)
+    if len(below) == 0:
+        return math.nan
+    i = int(below[0])
+    fraction = advantage[i - 1] / (advantage[i - 1] - advantage[i])
+    return float(np.exp(np.log(sizes[i - 1]) + fraction * (np.log(sizes[i]) - np.log(sizes[i - 1]))))
+
+
+def crossover(frame: pd.DataFrame, larger: str, smaller: str, value: str = "test_score",
+              n_boot: int = 2000, seed: int = 0) -> dict:
+    """Where the ``larger`` arm (a bigger tying group, or sharing vs ``mlp``) stops beating ``smaller``.
+
+    The crossover is the first size, interpolated in log n, at which the mean advantage of
+    ``larger`` (positive at the smallest size) falls to zero or below; its 95 % interval comes from
+    resampling seeds (paired: both arms share each seed's data). Also returned: the one-sided
+    p-values that ``larger`` wins at the smallest size and loses at the largest, and their maximum,
+    the p-value of "a crossover exists in range" (an intersection–union test).
+    """
+    a, b = _arm_curves(frame, larger, value), _arm_curves(frame, smaller, value)
+    if a.empty or b.empty:
+        raise KeyError(f"no records for arm {larger if a.empty else smaller!r} in the ladder")
+    seeds = a.index.intersection(b.index)
+    metric = frame["metric"].iloc[0]
+    advantage = sign(metric, value) * (a.loc[seeds] - b.loc[seeds])  # (seed, n)
+    sizes = advantage.columns.to_numpy(dtype=float)
+    point = _crossing_size(sizes, advantage.mean().to_numpy())
+    generator = np.random.default_rng(seed)
+    boot = np.array([_crossing_size(sizes, advantage.iloc[generator.integers(len(seeds), size=len(seeds))]
+                                    .mean().to_numpy()) for _ in range(n_boot)])
+    found = ~np.isnan(boot)
+    low, high = (np.percentile(boot[found], [2.5, 97.5]) if found.any() else (math.nan, math.nan))
+    p_small = one_sided_p(advantage.iloc[:, 0])
+    p_large = one_sided_p(-advantage.iloc[:, -1])
+    return {"larger": larger, "smaller": smaller, "crossover_n": point, "low": float(low),
+            "high": float(high),
+            "share_of_resamples_with_crossover": float(found.mean()),
+            "advantage_smallest": float(advantage.iloc[:, 0].mean()),
+            "advantage_largest": float(advantage.iloc[:, -1].mean()),
+            "p_wins_small": p_small, "p_loses_large": p_large, "p_crossover": max(p_small, p_large)}
+
+
+LADDER_COMPARISONS = (("D16", "C16"), ("D16", "mlp"), ("S16", "mlp"), ("C16", "mlp"), ("C16", "C8"))
+
+
+def crossovers_table(frame: pd.DataFrame, comparisons=LADDER_COMPARISONS,
+                     level: float = 0.05) -> pd.DataFrame:
+    """``crossover`` for each pair of ``comparisons``, with Holm-adjusted p-values across them (a
+    secondary family of tests) and a readable finding per row."""
+    rows = pd.DataFrame([crossover(frame, larger, smaller) for larger, smaller in comparisons])
+    rows["p_holm"] = holm(rows["p_crossover"])
+    sizes = sorted(frame["n_train"].unique())
+
+    def finding(row) -> str:
+        if math.isnan(row["crossover_n"]):
+            return "no crossover in range" + ("" if row["advantage_smallest"] > 0 else
+                                              f" ({row['larger']} does not win at n = {sizes[0]})")
+        interval = f"[{row['low']:.0f}, {row['high']:.0f}]"
+        significant = "significant" if row["p_holm"] <= level else "not significant"
+        return f"n ≈ {row['crossover_n']:.0f} {interval}, {significant} (Holm)"
+
+    rows["finding"] = rows.apply(finding, axis=1)
+    return rows

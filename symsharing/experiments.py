@@ -18,32 +18,44 @@ an interrupted sweep resumes and never retrains a finished unit.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 import torch
 
-from . import cache, connectivity
-from .families import FAMILIES, build_model, evaluation_model, families_for, training_family
+from . import cache, ceilings, connectivity
+from .families import (
+    FAMILIES,
+    build_model,
+    evaluation_model,
+    families_for,
+    ladder_groups,
+    sharing_group,
+    training_family,
+)
+from .groups import PermutationGroup
 from .metrics import invariance_error, metric_name, score
 from .models import count_parameters
-from .settings import is_quick
+from .settings import PROJECT_ROOT, is_quick
 from .tasks import Task, get_task
 from .train import fit_many, loss_function, one_thread, seed_everything
 
 __all__ = ["RECORD_COLUMNS", "TrainingConfig", "AxisConfig", "config_for", "select_learning_rates",
            "train_units", "size_sweep", "robustness", "sample_efficiency", "parameter_efficiency",
-           "generalization", "mode_connectivity", "EXPERIMENTS", "STUDY_AXES", "run_experiment", "run_all",
-           "matched_width"]
+           "generalization", "mode_connectivity", "symmetry_ladder", "write_results", "RESULTS_DIR",
+           "EXPERIMENTS", "STUDY_AXES", "run_experiment", "run_all", "matched_width", "ring_ceiling"]
 
 RECORD_COLUMNS = ["experiment", "task", "family", "seed", "n_train", "width", "n_params", "steps", "lr",
                   "batch_size", "metric", "train_loss", "test_score", "test_score_transformed",
                   "invariance_error", "ood_score", "diverged", "seconds", "device", "dtype",
                   "torch_version", "code_hash"]
-EXTRA_COLUMNS = ["train_score", "generalization_gap"]
+EXTRA_COLUMNS = ["train_score", "generalization_gap", "group", "ceiling"]
 TEST_SEED_OFFSET = 10_000
 DTYPE = "float32"
+RESULTS_DIR = PROJECT_ROOT / "results"  # the results CSVs that `make book` leaves
 DEVICE = "cpu"  # every model is built and trained on the CPU (tiny models; see TOOLCHAIN.md)
 
 
@@ -98,6 +110,10 @@ _CONFIGS = {
                                                shared_widths=_QUICK_WIDTHS, training=_QUICK_TRAINING),
     ("generalization", False): AxisConfig("generalization", tuple(range(5)), (64, 256, 1024)),
     ("generalization", True): AxisConfig("generalization", (0, 1), (64, 256), training=_QUICK_TRAINING),
+    ("symmetry-ladder", False): AxisConfig("symmetry-ladder", tuple(range(10)), (16, 64, 256, 1024, 4096),
+                                           tasks=("ring",), families=("mlp", "shared")),
+    ("symmetry-ladder", True): AxisConfig("symmetry-ladder", (0, 1), (64, 256), tasks=("ring",),
+                                          families=("mlp", "shared"), training=_QUICK_TRAINING),
 }
 
 
@@ -201,27 +217,62 @@ def train_units(task: Task, units, seeds, training: TrainingConfig) -> list[dict
         return _train_units(task, units, seeds, training)
 
 
+def _unit_parts(unit) -> tuple[str, int, int, str | None]:
+    """``(family, width, n_train)`` or ``(family, width, n_train, group)``: the tying group's name in
+    ``ladder_groups`` (symmetry ladder) or None for the family's own group."""
+    family, width, n_train, *rest = unit
+    return family, width, n_train, (rest[0] if rest else None)
+
+
+def _tying(task: Task, family: str, group_name: str | None):
+    """The group that ties ``family``'s weights (None for dense families) and its exact ceiling on the
+    test distribution: 1 for the task's group and its subgroups (labels are constant on their
+    orbits), the enumerated value on the ring, NaN where it cannot be computed (regression, or a
+    wrong group on an input space too large to enumerate)."""
+    group = ladder_groups(task)[group_name] if group_name else sharing_group(task, training_family(family))
+    if group is None:
+        return None, float("nan")
+    if task.kind != "classification":
+        return group, float("nan")
+    if task.name == "ring":
+        return group, ring_ceiling(task.name, group.name, tuple(group.generators.flatten().tolist()))
+    return group, (1.0 if family in ("shared", "shared-sub") else float("nan"))
+
+
+@functools.cache
+def ring_ceiling(task_name: str, group_name: str, generators: tuple[int, ...]) -> float:
+    """``ceilings.ceiling`` of the ring task under a group, once per process."""
+    task = get_task(task_name)
+    group = PermutationGroup(torch.tensor(generators).view(-1, task.group.n).tolist(), name=group_name)
+    return ceilings.ceiling(task, group)
+
+
 def _train_units(task: Task, units, seeds, training: TrainingConfig) -> list[dict]:
     lrs = select_learning_rates(task, training)
     provenance = _provenance()
     keys, records = {}, {}
-    for family, width, n_train in units:
+    for unit in units:
+        family, width, n_train, group_name = _unit_parts(unit)
         config = {"task": task.name, "family": family, "width": width, "n_train": n_train,
                   "seeds": list(seeds), "steps": training.steps, "batch_size": training.batch_size,
                   "depth": training.depth, "n_test": training.n_test, "lr": lrs[family]}
+        if group_name:
+            config["group"] = group_name
         key = cache.cache_key(config, device=provenance["device"], dtype=DTYPE, code=provenance["code_hash"])
-        keys[(family, width, n_train)] = key
+        keys[unit] = key
         payload = cache.load_entry(cache.entry_path(key), key)
         if payload is not None:
-            records[(family, width, n_train)] = payload
+            records[unit] = payload
     missing = [unit for unit in units if unit not in records]
-    for lr in sorted({lrs[family] for family, _, _ in missing}):
+    for lr in sorted({lrs[unit[0]] for unit in missing}):
         batch = [(unit, seed) for unit in missing if lrs[unit[0]] == lr for seed in seeds]
         models, groups, data = [], [], []
-        for (family, width, n_train), seed in batch:
+        for unit, seed in batch:
+            family, width, n_train, group_name = _unit_parts(unit)
             data.append(_datasets(task, n_train, seed, training.n_test))
             seed_everything(seed)
-            model, group = build_model(task, family, width, training.depth)
+            model, group = build_model(task, family, width, training.depth,
+                                       ladder_groups(task)[group_name] if group_name else None)
             models.append(model)
             groups.append(group)
         start = time.perf_counter()
@@ -230,22 +281,24 @@ def _train_units(task: Task, units, seeds, training: TrainingConfig) -> list[dic
                              augment_groups=groups)
         share = (time.perf_counter() - start) / len(batch)
         fresh = {}
-        for ((family, width, n_train), seed), model, history, datum in zip(batch, models, histories, data,
-                                                                           strict=True):
+        for (unit, seed), model, history, datum in zip(batch, models, histories, data, strict=True):
+            family, width, n_train, group_name = _unit_parts(unit)
             evaluated = ("mlp+aug", "mlp+aug+avg") if family == "mlp+aug" else (family,)
+            tying, ceiling = _tying(task, family, group_name)
             for name in evaluated:
                 # seconds: this row's own work, training (once, on the trained family) + scoring
                 trained_seconds = float(history.get("seconds", share)) if name == family else 0.0
                 row = {"task": task.name, "family": name, "seed": seed, "n_train": n_train, "width": width,
                        "n_params": count_parameters(model), "steps": training.steps, "lr": lr,
                        "batch_size": training.batch_size, "diverged": bool(history["diverged"]),
+                       "group": tying.name if tying is not None else "", "ceiling": ceiling,
                        **provenance}
                 scoring = time.perf_counter()
                 metrics = _evaluate(task, name, model, datum, seed)
                 row["seconds"] = trained_seconds + time.perf_counter() - scoring
                 if row["diverged"]:  # reported, never averaged: every score of a diverged run is NaN
                     metrics = {k: (v if k == "metric" else float("nan")) for k, v in metrics.items()}
-                fresh.setdefault((family, width, n_train), []).append({**row, **metrics})
+                fresh.setdefault(unit, []).append({**row, **metrics})
         for unit, rows in fresh.items():
             cache.store_entry(cache.entry_path(keys[unit]), keys[unit], rows)
             records[unit] = rows
@@ -316,6 +369,23 @@ def parameter_efficiency(quick: bool | None = None, seeds=None) -> pd.DataFrame:
     return _frame(config.experiment, rows, config.families)
 
 
+def symmetry_ladder(quick: bool | None = None, seeds=None) -> pd.DataFrame:
+    """The ring shared by each group of its ladder, C8 ⊂ C16 ⊂ D16 ⊂ S16, against the MLP, per size;
+    ``group`` names the tying group and ``ceiling`` is its exact best accuracy on the test
+    distribution (``ceilings.ceiling``). Every shared model uses the rate tuned for ``shared``."""
+    config = config_for("symmetry-ladder", quick, seeds)
+    rows = []
+    for name in config.tasks:
+        task = get_task(name)
+        units = []
+        for n_train in config.n_trains:
+            units.append(("mlp", config.training.width(name, "mlp"), n_train))
+            units += [("shared", config.training.width(name, "shared"), n_train, group)
+                      for group in ladder_groups(task)]
+        rows += train_units(task, units, config.seeds, config.training)
+    return _frame(config.experiment, rows, config.families)
+
+
 def mode_connectivity(quick: bool | None = None, seeds=None) -> pd.DataFrame:
     """Loss barriers between independently trained pairs on digits and the ring task, the runs of
     the parameter-space chapter (``connectivity.mode_connectivity``); ``seeds`` counts the pairs."""
@@ -337,7 +407,17 @@ EXPERIMENTS = {
     "parameter-efficiency": (parameter_efficiency, "book/parameter_efficiency.py"),
     "generalization": (generalization, "book/generalization.py"),
     "mode-connectivity": (mode_connectivity, "book/paramspace.py"),
+    "symmetry-ladder": (symmetry_ladder, "book/symmetry_ladder.py"),
 }
+
+
+def write_results(name: str, frame: pd.DataFrame, folder: Path | None = None) -> Path:
+    """Write ``frame`` to ``results/<name>.csv`` (the project's results folder unless ``folder``)."""
+    folder = RESULTS_DIR if folder is None else Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.csv"
+    frame.to_csv(path, index=False)
+    return path
 
 
 def run_experiment(name: str, quick: bool | None = None, seeds=None) -> pd.DataFrame:

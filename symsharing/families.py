@@ -13,12 +13,13 @@ from __future__ import annotations
 from torch import nn
 
 from .augment import OrbitAverage
-from .groups import PermutationGroup, cyclic, grid_reflection, grid_row_shift, symmetric
+from .groups import PermutationGroup, cyclic, dihedral, grid_reflection, grid_row_shift, symmetric
 from .models import MLP, SharedMLP
 from .tasks import Task
 
 __all__ = ["FAMILIES", "TRAINED_FAMILIES", "families_for", "subgroup", "wrong_group",
-           "sharing_group", "build_model", "training_family", "evaluation_model", "ORBIT_ELEMENTS"]
+           "sharing_group", "build_model", "training_family", "evaluation_model", "ORBIT_ELEMENTS",
+           "ladder_groups"]
 
 FAMILIES = ("mlp", "mlp+aug", "mlp+aug+avg", "shared", "shared-sub", "shared-wrong")
 # mlp+aug+avg is not trained on its own: it is the trained mlp+aug network, averaged at test time.
@@ -50,6 +51,20 @@ def wrong_group(task: Task) -> PermutationGroup | None:
     return builders[task.name]()
 
 
+def ladder_groups(task: Task) -> dict[str, PermutationGroup]:
+    """The symmetry ladder of ``task``: a chain of groups, smallest first, named as in the records.
+
+    Ring: C8 (rotations by 2) ⊂ C16 (the task's group) ⊂ D16 (adds reflections: wrong, the motif
+    is chiral) ⊂ S16 (every permutation: wrong, it only sees the number of ones)."""
+    if task.name != "ring":
+        raise KeyError(f"no symmetry ladder defined for task {task.name!r}; known: ring")
+    n = task.group.n
+    return {"C8": PermutationGroup([[(i + 2) % n for i in range(n)]], name="C8"),
+            "C16": PermutationGroup(task.group.generators.tolist(), name="C16"),
+            "D16": PermutationGroup(dihedral(n).generators.tolist(), name="D16"),
+            "S16": PermutationGroup(symmetric(n).generators.tolist(), name="S16")}
+
+
 def families_for(task: Task, families=FAMILIES) -> tuple[str, ...]:
     """The families of ``families`` that exist on ``task`` (no ``shared-wrong`` on the set task)."""
     for family in families:
@@ -79,14 +94,19 @@ def training_family(family: str) -> str:
     return "mlp+aug" if family == "mlp+aug+avg" else family
 
 
-def build_model(task: Task, family: str, width: int,
-                depth: int = 2) -> tuple[nn.Module, PermutationGroup | None]:
+def build_model(task: Task, family: str, width: int, depth: int = 2,
+                group: PermutationGroup | None = None) -> tuple[nn.Module, PermutationGroup | None]:
     """An untrained network of ``family`` and the group to augment its training data with (or None).
 
-    ``width`` is the hidden width of the dense families and the channel count of the shared ones.
-    Call ``seed_everything(seed)`` first: the initial weights come from torch's global RNG.
+    ``width`` is the hidden width of the dense families and the channel count of the shared ones;
+    ``group`` overrides the tying group of the ``shared`` family (the symmetry ladder). Call
+    ``seed_everything(seed)`` first: the initial weights come from torch's global RNG.
     """
     family = training_family(family)
+    if group is not None:
+        if family != "shared":
+            raise ValueError(f"only the 'shared' family takes a tying group, got family {family!r}")
+        return SharedMLP(group, task.n_outputs, width, depth), None
     group = sharing_group(task, family)
     if group is not None:
         return SharedMLP(group, task.n_outputs, width, depth), None

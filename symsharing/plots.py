@@ -10,9 +10,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .analysis import summarize
+from .analysis import ladder_arm, summarize
 
-__all__ = ["FAMILY_STYLE", "plot_curves", "plot_exchange_rates", "plot_effects", "book_style", "TEXT_WIDTH"]
+__all__ = ["FAMILY_STYLE", "GROUP_STYLE", "plot_curves", "plot_exchange_rates", "plot_effects", "plot_ladder",
+           "book_style", "TEXT_WIDTH"]
 
 FAMILY_STYLE = {
     "mlp": {"color": "tab:gray", "marker": "o"},
@@ -21,6 +22,14 @@ FAMILY_STYLE = {
     "shared": {"color": "tab:red", "marker": "^"},
     "shared-sub": {"color": "tab:orange", "marker": "v"},
     "shared-wrong": {"color": "tab:purple", "marker": "x"},
+}
+# The groups of the symmetry ladder: the task's own group keeps the `shared` red; smaller groups
+# are warm (orange), larger and wrong ones cool or dark (brown, purple), so every figure agrees.
+GROUP_STYLE = {
+    "C8": {"color": "tab:orange", "marker": "v"},
+    "C16": {"color": "tab:red", "marker": "^"},
+    "D16": {"color": "tab:brown", "marker": "P"},
+    "S16": {"color": "tab:purple", "marker": "x"},
 }
 VALUE_LABELS = {
     "test_score": "test {metric}", "test_score_transformed": "test {metric} on g·x",
@@ -126,6 +135,37 @@ def plot_effects(table: pd.DataFrame, label: str = "claim") -> plt.Figure:
         ax.set_title(name, fontsize=8)
         ax.grid(alpha=0.3, axis="y")
     axes[0][0].set_ylabel("effect (positive: as claimed)")
+    figure.tight_layout()
+    return figure
+
+
+def plot_ladder(frame: pd.DataFrame, value: str = "test_score") -> plt.Figure:
+    """Learning curves of the symmetry ladder: one line per tying group and the MLP, 95 % CI bands,
+    and each group's exact ceiling as a dashed line of its colour."""
+    _check_columns(frame, ["task", "family", "group", "ceiling", "seed", "n_train", "diverged", value])
+    frame = frame.assign(arm=ladder_arm(frame))
+    tasks = list(dict.fromkeys(frame["task"]))
+    figure, axes = plt.subplots(1, len(tasks), figsize=(TEXT_WIDTH * min(1.0, 0.65 * len(tasks)), 3.6),
+                                squeeze=False)
+    for ax, task in zip(axes[0], tasks, strict=True):
+        rows = frame[frame["task"] == task]
+        summary = summarize(rows, ["arm", "n_train"], value)
+        for arm in dict.fromkeys(rows["arm"]):
+            curve = summary[summary["arm"] == arm].sort_values("n_train")
+            style = GROUP_STYLE.get(arm, FAMILY_STYLE.get(arm, {}))
+            ax.plot(curve["n_train"], curve["mean"], label=arm, markersize=4, **style)
+            ax.fill_between(curve["n_train"], curve["low"], curve["high"], color=style.get("color"),
+                            alpha=0.15, linewidth=0)
+            ceiling = rows.loc[rows["arm"] == arm, "ceiling"].dropna()
+            if len(ceiling) and ceiling.iloc[0] < 1:
+                ax.axhline(ceiling.iloc[0], color=style.get("color"), linestyle="--", linewidth=1)
+        ax.axhline(1.0, color="black", linestyle="--", linewidth=0.8)
+        ax.set_xscale("log")
+        ax.set_xlabel("training-set size n")
+        ax.set_ylabel(VALUE_LABELS.get(value, value).format(metric=rows["metric"].iloc[0]))
+        ax.set_title(f"{task} task")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower right", ncols=2)
     figure.tight_layout()
     return figure
 

@@ -2,6 +2,7 @@
 
 import dataclasses
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -70,11 +71,12 @@ def test_config_errors_and_seed_override():
 
 
 def test_registry_names_chapters():
-    assert set(experiments.EXPERIMENTS) == {*experiments.STUDY_AXES, "mode-connectivity"}
+    assert set(experiments.EXPERIMENTS) == {*experiments.STUDY_AXES, "mode-connectivity", "symmetry-ladder"}
     assert experiments.STUDY_AXES == ("robustness", "sample-efficiency", "parameter-efficiency",
                                       "generalization")
     for function, chapter in experiments.EXPERIMENTS.values():
         assert callable(function) and chapter.startswith("book/") and chapter.endswith(".py")
+        assert (Path(__file__).resolve().parent.parent / chapter).exists(), chapter
 
 
 def test_mode_connectivity_passes_quick_and_pair_count(monkeypatch):

@@ -1,0 +1,99 @@
+"""Exact ceilings: the best accuracy any classifier that is constant on a group's orbits can reach.
+
+A network whose weights are tied by a group ``H`` is ``H``-invariant, so it gives one answer per
+``H``-orbit of inputs. When an orbit holds inputs with different labels, no such network can be
+right on all of them: its best possible accuracy, the *ceiling* of ``H`` on the task, is that of the
+Bayes classifier constant on ``H``-orbits, which answers in each orbit the label with the most
+probability mass. For the ring task the input space is finite (2^16 rings), so the ceiling is
+computed exactly by enumerating every input with its probability under the split's distribution.
+A ceiling is an upper bound: a tied network of a given architecture need not reach it. ``H`` = the
+task's group (or a subgroup of it) has ceiling 1: labels are constant on its orbits.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .groups import PermutationGroup
+from .tasks import RingTask, Task
+
+__all__ = ["ring_inputs", "input_probabilities", "orbit_ids", "ceiling", "label_mixing"]
+
+_ENUMERATION_LIMIT = 4096  # largest group whose elements are enumerated to find orbit representatives
+
+
+def ring_inputs(n: int = 16) -> torch.Tensor:
+    """All ``2^n`` rings as ±1 rows ``[2^n, n]`` (row ``r`` has bit ``i`` = bit ``i`` of ``r``)."""
+    codes = torch.arange(2**n)
+    bits = (codes[:, None] >> torch.arange(n)[None]) & 1  # (2^n, n)
+    return bits.float() * 2 - 1
+
+
+def input_probabilities(task: Task, split: str = "test") -> torch.Tensor:
+    """Probability of each row of ``ring_inputs()`` under the task's ``split`` ("test": the training
+    and test distribution; "ood": the out-of-distribution one). Ring task only."""
+    if not isinstance(task, RingTask):
+        raise TypeError(f"exact input probabilities exist for the ring task only, got {task!r}")
+    if split not in ("test", "ood"):
+        raise ValueError(f"split must be 'test' or 'ood', got {split!r}")
+    density = task.ood_density if split == "ood" else task.density
+    ones = (ring_inputs(task.group.n) > 0).sum(1).double()  # (2^n,)
+    return density**ones * (1 - density) ** (task.group.n - ones)
+
+
+def _is_symmetric(group: PermutationGroup) -> bool:
+    return group.order() == math.factorial(group.n)
+
+
+def orbit_ids(group: PermutationGroup, X: torch.Tensor) -> torch.Tensor:
+    """An integer per ±1 row of ``X [m, n]``, equal for two rows exactly when one is ``g·x`` of the
+    other: the number of +1 entries (the symmetric group), or the smallest binary code of ``g·x``
+    over every element of ``group`` (groups of order up to 4,096)."""
+    if not isinstance(group, PermutationGroup):
+        raise TypeError(f"group must be a PermutationGroup, got {type(group).__name__}")
+    if not isinstance(X, torch.Tensor) or X.dim() != 2 or X.shape[1] != group.n or group.n > 62:
+        raise ValueError(f"X must be a [m, {group.n}] tensor of ±1 rows (n <= 62), got "
+                         f"{tuple(X.shape) if isinstance(X, torch.Tensor) else type(X).__name__}")
+    if not bool(((X == 1) | (X == -1)).all()):
+        raise ValueError("X must hold ±1 entries only (binary inputs: the ring task)")
+    if _is_symmetric(group):
+        return (X > 0).sum(dim=1)
+    if group.order() > _ENUMERATION_LIMIT:
+        raise ValueError(f"orbit ids need the symmetric group or a group of order <= {_ENUMERATION_LIMIT}, "
+                         f"got {group.name} of order {group.order():,}")
+    weights = 2 ** torch.arange(group.n, dtype=torch.int64)  # (n,)
+    codes = [((group.act(g, X) > 0).long() * weights).sum(dim=1) for g in group.elements()]  # |G| x (m,)
+    return torch.stack(codes).min(dim=0).values
+
+
+def _orbit_label_mass(group: PermutationGroup, X, labels, probabilities) -> torch.Tensor:
+    ids = orbit_ids(group, X)
+    n_labels = int(labels.max()) + 1
+    ids = torch.unique(ids, return_inverse=True)[1]  # 0 .. orbits - 1
+    mass = torch.zeros(int(ids.max()) + 1, n_labels, dtype=torch.float64)  # (orbits, labels)
+    mass.index_put_((ids, labels.long()), probabilities.double(), accumulate=True)
+    return mass
+
+
+def _enumerated(task: Task, split: str):
+    X = ring_inputs(task.group.n)
+    return X, task.label(X), input_probabilities(task, split)
+
+
+def ceiling(task: Task, group: PermutationGroup, split: str = "test") -> float:
+    """The exact best accuracy of a classifier constant on ``group``'s orbits, on ``split`` of
+    ``task`` (ring task: every input enumerated)."""
+    X, labels, probabilities = _enumerated(task, split)
+    mass = _orbit_label_mass(group, X, labels, probabilities)
+    return float(mass.max(dim=1).values.sum() / mass.sum())
+
+
+def label_mixing(task: Task, group: PermutationGroup, split: str = "test") -> float:
+    """Probability that an input's ``group``-orbit also holds an input with another label: the share
+    of inputs on which tying by ``group`` is wrong where it matters (0 for a correct group)."""
+    X, labels, probabilities = _enumerated(task, split)
+    mass = _orbit_label_mass(group, X, labels, probabilities)
+    mixed = (mass > 0).sum(dim=1) > 1  # (orbits,)
+    return float(mass[mixed].sum() / mass.sum())

@@ -1,0 +1,92 @@
+"""Exact ceilings of group-tied classifiers on the ring task, orbit ids, and the symmetry ladder."""
+
+import dataclasses
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from symsharing import analysis, ceilings, experiments
+from symsharing.families import ladder_groups
+from symsharing.groups import cyclic, dihedral, symmetric
+from symsharing.tasks import get_task
+
+RING = get_task("ring")
+
+
+@pytest.fixture(autouse=True)
+def cache_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("SYMSHARING_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def test_every_ring_is_enumerated_once_with_probabilities_summing_to_one():
+    X = ceilings.ring_inputs()
+    assert X.shape == (2**16, 16) and len(torch.unique(X, dim=0)) == 2**16
+    for split in ("test", "ood"):
+        assert float(ceilings.input_probabilities(RING, split).sum()) == pytest.approx(1.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("name", ["C8", "C16"])
+def test_correct_groups_have_ceiling_one_and_mix_no_labels(name):
+    group = ladder_groups(RING)[name]
+    assert ceilings.ceiling(RING, group) == pytest.approx(1.0, abs=1e-12)
+    assert ceilings.label_mixing(RING, group) == 0.0
+
+
+def test_s16_ceiling_is_the_best_count_of_ones_classifier():
+    X, labels = ceilings.ring_inputs(), RING.label(ceilings.ring_inputs())
+    probabilities = ceilings.input_probabilities(RING).double()
+    ones = (X > 0).sum(1)
+    best = sum(max(float(probabilities[(ones == k) & (labels == c)].sum()) for c in (0, 1))
+               for k in range(17))
+    assert ceilings.ceiling(RING, symmetric(16)) == pytest.approx(best, abs=1e-12)
+    assert 0.55 < best < 0.6  # barely above the majority class (55.4 % without the motif)
+
+
+def test_d16_is_wrong_where_it_matters():
+    assert 0.5 < ceilings.ceiling(RING, dihedral(16)) < 1.0
+    assert ceilings.label_mixing(RING, dihedral(16)) > 0.1
+
+
+@settings(max_examples=25, deadline=None)
+@given(bits=st.lists(st.sampled_from([-1.0, 1.0]), min_size=16, max_size=16), element=st.integers(0, 31))
+def test_orbit_ids_are_invariant_and_separate_orbits(bits, element):
+    x = torch.tensor([bits])
+    for group in (cyclic(16), dihedral(16), symmetric(16)):
+        g = group.elements()[element % group.order()] if group.order() <= 32 else torch.randperm(16)
+        moved = group.act(g, x)
+        ids = ceilings.orbit_ids(group, torch.cat([x, moved]))
+        assert torch.equal(ids.unique(), ceilings.orbit_ids(group, x))
+    # the all-ones ring and the ring with a single one are in different orbits of every group
+    pair = torch.stack([torch.ones(16), torch.tensor([1.0] + [-1.0] * 15)])
+    assert len(ceilings.orbit_ids(cyclic(16), pair).unique()) == 2
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: ceilings.orbit_ids(cyclic(16), torch.zeros(2, 16)), ValueError, "±1 entries"),
+    (lambda: ceilings.orbit_ids(cyclic(16), torch.ones(2, 8)), ValueError, r"\[m, 16\]"),
+    (lambda: ceilings.input_probabilities(get_task("set")), TypeError, "ring task only"),
+    (lambda: ceilings.input_probabilities(RING, "train"), ValueError, "split must be"),
+])
+def test_bad_inputs(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_symmetry_ladder_records_name_groups_and_ceilings(monkeypatch):
+    config = experiments.config_for("symmetry-ladder", quick=True)
+    small = dataclasses.replace(config, seeds=(0, 1), n_trains=(16, 32),
+                                training=dataclasses.replace(config.training, steps=3, n_test=64,
+                                                             lr_grid=(1e-2,), lr_n_train=16))
+    monkeypatch.setattr(experiments, "config_for", lambda *args, **kwargs: small)
+    frame = experiments.symmetry_ladder()
+    assert {"task", "family", "group", "ceiling", "n_train", "seed", "test_score"} <= set(frame.columns)
+    shared = frame[frame["family"] == "shared"]
+    assert set(shared["group"]) == {"C8", "C16", "D16", "S16"}
+    by_group = shared.groupby("group")["ceiling"].first()
+    assert by_group["C16"] == pytest.approx(1.0) and by_group["S16"] < by_group["D16"] < 1.0
+    assert set(frame.loc[frame["family"] == "mlp", "group"]) == {""}
+    table = analysis.crossovers_table(frame)
+    assert list(table["larger"]) == [a for a, _ in analysis.LADDER_COMPARISONS]
+    assert table["finding"].str.len().gt(0).all()
