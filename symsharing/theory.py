@@ -39,7 +39,8 @@ __all__ = ["ls_excess_risk", "ls_train_mse", "ls_train_test_gap", "invariant_exc
            "exchange_rate", "approximate_excess_risk", "predicted_crossover", "LinearTask",
            "LINEAR_TASKS", "get_linear_task", "LinearMap", "InvariantLinearMap", "least_squares",
            "invariant_least_squares", "LR_PHASES", "linear_sizes", "train_linear", "linear_calibration",
-           "LINEAR_COLUMNS", "write_linear_results", "least_squares_draws"]
+           "LINEAR_COLUMNS", "write_linear_results", "least_squares_draws", "approximate_symmetry_draws",
+           "measured_crossovers", "formula_excess_risk", "calibration_summary", "pooled_calibration"]
 
 
 def _check_sizes(n, p: int, name: str) -> np.ndarray:
@@ -328,4 +329,98 @@ def least_squares_draws(task: LinearTask, sizes, n_seeds: int, seed_offset: int 
                               ("invariant", invariant_least_squares(X, y, task.group))):
                 rows.append({"task": task.name, "family": family, "epsilon": task.epsilon,
                              "n_train": n_train, "seed": seed, "excess_risk": task.excess_risk(w)})
+    return pd.DataFrame(rows)
+
+
+def approximate_symmetry_draws(task: LinearTask, epsilons, quick: bool | None = None) -> pd.DataFrame:
+    """``least_squares_draws`` of ``task.with_epsilon(ε)`` for each ε, on a log grid of sizes from
+    ``d + 8`` to ``64 d`` (12 sizes, 100 seeds; quick: 8 sizes, 30 seeds); cached."""
+    quick = is_quick() if quick is None else bool(quick)
+    n_sizes, n_seeds = (8, 30) if quick else (12, 100)
+    sizes = sorted({int(round(n)) for n in np.geomspace(task.d + 8, 64 * task.d, n_sizes)})
+    config = {"unit": "approximate-symmetry", "task": task.name, "sigma": task.sigma,
+              "epsilons": [float(e) for e in epsilons], "sizes": sizes, "n_seeds": n_seeds}
+    key = cache.cache_key(config, device="cpu", dtype="float64")
+
+    def compute():
+        return pd.concat([least_squares_draws(task.with_epsilon(float(e)), sizes, n_seeds)
+                          for e in epsilons], ignore_index=True).to_dict("records")
+
+    return pd.DataFrame(cache.cached(key, compute, namespace="theory"))
+
+
+def _first_crossing(sizes: np.ndarray, advantage: np.ndarray) -> float:
+    """First n (interpolated in log n) where ``advantage`` (invariant better when > 0) turns <= 0."""
+    below = advantage <= 0
+    if not below.any():
+        return math.nan
+    i = int(np.argmax(below))
+    if i == 0:
+        return float(sizes[0])
+    fraction = advantage[i - 1] / (advantage[i - 1] - advantage[i])
+    return float(np.exp(np.log(sizes[i - 1]) + fraction * (np.log(sizes[i]) - np.log(sizes[i - 1]))))
+
+
+def measured_crossovers(frame: pd.DataFrame, n_boot: int = 200, seed: int = 0,
+                        level: float = 0.95) -> pd.DataFrame:
+    """Per (task, ε): the size where the unconstrained model's mean excess risk first falls below
+    the invariant one's, with a bootstrap interval over seeds (paired: a seed's data serve both).
+    ``censored_share``: replicates in which no crossing happened inside the sampled sizes."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for (task, epsilon), part in frame.groupby(["task", "epsilon"]):
+        table = part.pivot_table(index="seed", columns=["family", "n_train"], values="excess_risk")
+        sizes = np.array(sorted(part["n_train"].unique()), dtype=float)
+        difference = (table["unconstrained"] - table["invariant"]).reindex(columns=sizes).to_numpy()
+        estimate = _first_crossing(sizes, difference.mean(0))
+        draws = [_first_crossing(sizes, difference[rng.integers(0, len(difference), len(difference))]
+                                 .mean(0)) for _ in range(n_boot)]
+        draws = np.array(draws)
+        found = draws[~np.isnan(draws)]
+        low, high = (np.quantile(found, [(1 - level) / 2, (1 + level) / 2]) if len(found)
+                     else (math.nan, math.nan))
+        rows.append({"task": task, "epsilon": epsilon, "crossover": estimate, "low": low,
+                     "high": high, "censored_share": float(np.isnan(draws).mean())})
+    return pd.DataFrame(rows)
+
+
+def formula_excess_risk(family: str, n, d: int, k: int, sigma: float = 1.0):
+    """The closed form a family's excess risk should land on: ``unconstrained`` the dense least
+    squares, ``invariant`` and ``augmented`` (whole-orbit augmentation) the invariant one."""
+    if family == "unconstrained":
+        return ls_excess_risk(n, d, sigma)
+    if family in ("invariant", "augmented"):
+        return invariant_excess_risk(n, k, sigma)
+    raise KeyError(f"unknown linear family {family!r}; known: {', '.join(LINEAR_FAMILIES)}")
+
+
+def calibration_summary(frame: pd.DataFrame, value: str = "excess_risk") -> pd.DataFrame:
+    """Per (task, family, n_train): mean of ``value`` over seeds with its 95 % t interval, the
+    formula, the relative deviation ``mean / formula − 1`` and whether the interval holds the
+    formula; ``spread`` is the standard deviation over seeds."""
+    from .metrics import confidence_interval
+    rows = []
+    for (task, family, n), part in frame.groupby(["task", "family", "n_train"]):
+        mean, low, high = confidence_interval(part[value])
+        d, k, sigma = int(part["d"].iloc[0]), int(part["k"].iloc[0]), float(part["sigma"].iloc[0])
+        formula = float(formula_excess_risk(family, n, d, k, sigma))
+        rows.append({"task": task, "family": family, "n_train": int(n), "d": d, "k": k,
+                     "mean": mean, "low": low, "high": high, "formula": formula,
+                     "relative_deviation": mean / formula - 1, "within": bool(low <= formula <= high),
+                     "spread": float(part[value].std(ddof=1))})
+    return pd.DataFrame(rows)
+
+
+def pooled_calibration(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per (task, family): the mean of measured / formula over every seed and size with
+    ``n >= 2d + 2`` (finite variance there), its 95 % t interval, and whether it holds 1."""
+    from .metrics import confidence_interval
+    rows = []
+    for (task, family), part in frame[frame["n_train"] >= 2 * frame["d"] + 2].groupby(["task", "family"]):
+        ratio = part["excess_risk"] / formula_excess_risk(family, part["n_train"].to_numpy(),
+                                                          int(part["d"].iloc[0]), int(part["k"].iloc[0]),
+                                                          float(part["sigma"].iloc[0]))
+        mean, low, high = confidence_interval(ratio)
+        rows.append({"task": task, "family": family, "ratio": mean, "low": low, "high": high,
+                     "holds_one": bool(low <= 1 <= high), "runs": len(part)})
     return pd.DataFrame(rows)
