@@ -34,7 +34,7 @@ from torch import nn
 from torch.func import functional_call, vmap
 
 from ._draws import CHUNK_STEPS, DrawStream
-from .models import MLP
+from .models import MLP, l2_penalty
 
 __all__ = ["check_targets", "make_adam", "retain_freed_memory", "stacked_loss", "train_stack", "SCHEDULES",
            "scheduled_lr"]
@@ -128,6 +128,9 @@ class _MLPStack:
             return (h * self.weights[-1]).sum(-1, keepdim=True) + self.biases[-1]  # (K, b, 1)
         return torch.baddbmm(self.biases[-1], h, self.weights[-1])  # (K, b, n_out)
 
+    def penalty(self) -> float:
+        return 0.0  # an exact MLP declares no penalized parameters
+
     def rows(self, k: int) -> list[torch.Tensor]:
         return [t[k].detach().clone() for t in self.parameters()]
 
@@ -168,6 +171,10 @@ class _FunctionalStack:
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._forward(self.params, self.stacked_buffers, x)  # (K, b, n_out)
+
+    def penalty(self) -> torch.Tensor | float:
+        """Each model's ``l2_penalty`` (``[K]``), or 0.0 when the architecture declares none."""
+        return l2_penalty(self.base, self.params)
 
     def rows(self, k: int) -> dict[str, torch.Tensor]:
         return {name: t[k].detach().clone() for name, t in self.params.items()}
@@ -220,7 +227,7 @@ def train_stack(models: list[nn.Module], datasets: list[tuple[torch.Tensor, torc
             outputs = stack.forward(inputs)  # (K, b, n_out)
             if step == 0:
                 check_targets(outputs, y)
-            per_model = stacked_loss(outputs, targets)  # (K,)
+            per_model = stacked_loss(outputs, targets) + stack.penalty()  # (K,)
             optimizer.zero_grad(set_to_none=True)
             per_model.sum().backward()
             optimizer.step()

@@ -14,16 +14,20 @@ from torch import nn
 
 from .augment import OrbitAverage
 from .groups import PermutationGroup, cyclic, dihedral, grid_reflection, grid_row_shift, symmetric
-from .models import MLP, SharedMLP
+from .models import MLP, SharedMLP, SoftSharedMLP
 from .tasks import Task
 
 __all__ = ["FAMILIES", "TRAINED_FAMILIES", "families_for", "subgroup", "wrong_group",
            "sharing_group", "build_model", "training_family", "evaluation_model", "ORBIT_ELEMENTS",
-           "ladder_groups"]
+           "ladder_groups", "EXTRA_FAMILIES"]
 
 FAMILIES = ("mlp", "mlp+aug", "mlp+aug+avg", "shared", "shared-sub", "shared-wrong")
 # mlp+aug+avg is not trained on its own: it is the trained mlp+aug network, averaged at test time.
 TRAINED_FAMILIES = ("mlp", "mlp+aug", "shared", "shared-sub", "shared-wrong")
+# Families outside the study's axes (their sweeps are chosen by the chapters that use them):
+# soft-shared = tied weights plus a penalised dense residual (Finzi, Benton & Wilson 2021).
+EXTRA_FAMILIES = ("soft-shared",)
+DEFAULT_RESIDUAL_PENALTY = 1e-3
 ORBIT_ELEMENTS = 16  # test-time averaging: the whole orbit when |G| <= 16, else 16 random elements
 
 
@@ -68,16 +72,16 @@ def ladder_groups(task: Task) -> dict[str, PermutationGroup]:
 def families_for(task: Task, families=FAMILIES) -> tuple[str, ...]:
     """The families of ``families`` that exist on ``task`` (no ``shared-wrong`` on the set task)."""
     for family in families:
-        if family not in FAMILIES:
-            raise KeyError(f"unknown family {family!r}; known: {', '.join(FAMILIES)}")
+        if family not in FAMILIES + EXTRA_FAMILIES:
+            raise KeyError(f"unknown family {family!r}; known: {', '.join(FAMILIES + EXTRA_FAMILIES)}")
     return tuple(f for f in families if not (f == "shared-wrong" and wrong_group(task) is None))
 
 
 def sharing_group(task: Task, family: str) -> PermutationGroup | None:
     """The group that ties the weights of ``family`` (None for the dense families)."""
-    if family not in FAMILIES:
-        raise KeyError(f"unknown family {family!r}; known: {', '.join(FAMILIES)}")
-    if family == "shared":
+    if family not in FAMILIES + EXTRA_FAMILIES:
+        raise KeyError(f"unknown family {family!r}; known: {', '.join(FAMILIES + EXTRA_FAMILIES)}")
+    if family in ("shared", "soft-shared"):
         return task.group
     if family == "shared-sub":
         return subgroup(task)
@@ -95,7 +99,8 @@ def training_family(family: str) -> str:
 
 
 def build_model(task: Task, family: str, width: int, depth: int = 2,
-                group: PermutationGroup | None = None) -> tuple[nn.Module, PermutationGroup | None]:
+                group: PermutationGroup | None = None, *, residual_penalty: float = DEFAULT_RESIDUAL_PENALTY
+                ) -> tuple[nn.Module, PermutationGroup | None]:
     """An untrained network of ``family`` and the group to augment its training data with (or None).
 
     ``width`` is the hidden width of the dense families and the channel count of the shared ones;
@@ -108,6 +113,8 @@ def build_model(task: Task, family: str, width: int, depth: int = 2,
             raise ValueError(f"only the 'shared' family takes a tying group, got family {family!r}")
         return SharedMLP(group, task.n_outputs, width, depth), None
     group = sharing_group(task, family)
+    if family == "soft-shared":  # residual_penalty: the strength of the L2 penalty on the residuals
+        return SoftSharedMLP(group, task.n_outputs, width, depth, residual_penalty=residual_penalty), None
     if group is not None:
         return SharedMLP(group, task.n_outputs, width, depth), None
     model = MLP(task.group.n, task.n_outputs, width, depth)

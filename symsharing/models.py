@@ -15,7 +15,7 @@ from .groups import PermutationGroup
 from .sharing import InvariantReadout, SharedLinear, _check_features
 
 __all__ = ["MLP", "SharedMLP", "WAsymmetricMLP", "SigmaAsymmetricMLP", "count_parameters", "count_macs",
-           "count_activations"]
+           "count_activations", "SoftSharedMLP", "l2_penalty"]
 
 
 def _check_input(x, n_in: int, model: str, like: torch.Tensor) -> None:
@@ -207,3 +207,56 @@ class SigmaAsymmetricMLP(MLP):
     def hidden_activation(self, h: torch.Tensor, layer: int) -> torch.Tensor:
         gate = torch.sigmoid(h @ self.gate_matrices[layer].T)  # (batch, width)
         return gate * h
+
+
+# --- Soft sharing (Finzi, Benton & Wilson, "Residual Pathway Priors for Soft Equivariance
+# Constraints", NeurIPS 2021) ---------------------------------------------------------------------
+
+
+def l2_penalty(model: nn.Module, params: dict | None = None) -> torch.Tensor | float:
+    """``Σ c · ‖p‖²`` over the parameters a model declares in ``penalized_parameters()`` (name ->
+    coefficient); 0.0 for a model that declares none. ``params`` (name -> tensor) replaces the
+    model's own tensors: stacked ``[K, ...]`` tensors give one penalty per model, ``[K]``."""
+    coefficients = model.penalized_parameters() if hasattr(model, "penalized_parameters") else {}
+    if not coefficients:
+        return 0.0
+    stacked = params is not None
+    params = dict(model.named_parameters()) if params is None else params
+    terms = [c * (params[name].pow(2).flatten(1).sum(1) if stacked else params[name].pow(2).sum())
+             for name, c in coefficients.items()]
+    return sum(terms[1:], terms[0])
+
+
+class SoftSharedMLP(SharedMLP):
+    """``SharedMLP`` whose every layer is the tied map plus a free dense residual on the same
+    features, ``W = W_G + R``, with the L2 penalty ``residual_penalty · ‖R‖²`` added to the training
+    loss (``l2_penalty``; ``fit`` and ``fit_many`` add it). The readout gets a dense residual too.
+    Residuals start at zero: at initialisation the network is the shared one. A large penalty keeps
+    it near ``SharedMLP``; a small one lets it become a dense MLP.
+    """
+
+    def __init__(self, group: PermutationGroup, n_out: int, channels: int, depth: int = 2, *,
+                 residual_penalty: float = 1e-3):
+        super().__init__(group, n_out, channels, depth)
+        if isinstance(residual_penalty, bool) or not isinstance(residual_penalty, (int, float)) \
+                or not math.isfinite(residual_penalty) or residual_penalty < 0:
+            raise ValueError(f"residual_penalty must be a finite number >= 0, got {residual_penalty!r}")
+        self.residual_penalty = float(residual_penalty)
+        n = group.n
+        self.residuals = nn.ParameterList(
+            nn.Parameter(torch.zeros(layer.out_channels, layer.in_channels, n, n)) for layer in self.layers)
+        self.readout_residual = nn.Parameter(torch.zeros(self.n_out, self.channels * n if depth else n))
+
+    def penalized_parameters(self) -> dict[str, float]:
+        names = [f"residuals.{i}" for i in range(len(self.residuals))] + ["readout_residual"]
+        return {name: self.residual_penalty for name in names}
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_input(x, self.group.n, type(self).__name__, like=self.readout.linear.weight)
+        h = x[:, None, :]  # (batch, 1, n)
+        for layer, residual in zip(self.layers, self.residuals, strict=True):
+            h = torch.relu(layer(h) + torch.einsum("ocij,bcj->boi", residual, h))  # (batch, channels, n)
+        return self.readout(h) + h.flatten(1) @ self.readout_residual.T  # (batch, n_out)
+
+    def extra_repr(self) -> str:
+        return f"residual_penalty={self.residual_penalty}"

@@ -29,7 +29,7 @@ from ._checks import check_int
 from ._draws import CHUNK_STEPS, DrawStream
 from ._stacked import SCHEDULES, check_targets, make_adam, scheduled_lr, train_stack
 from .groups import PermutationGroup
-from .models import MLP
+from .models import MLP, l2_penalty
 
 __all__ = ["fit", "fit_many", "plan_stacks", "seed_everything", "loss_function", "default_device",
            "one_thread"]
@@ -143,7 +143,7 @@ def fit(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, steps: int, lr: f
             outputs = model(inputs)  # (batch, n_out)
             if not history:
                 check_targets(outputs, y)
-            loss = loss_function(outputs, targets)
+            loss = loss_function(outputs, targets) + l2_penalty(model)  # penalty: soft sharing
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

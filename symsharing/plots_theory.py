@@ -1,0 +1,106 @@
+"""Figures of the chapter "What theory predicts": measurement against closed form.
+
+Plotting only: every function takes tidy tables from ``symsharing.theory`` / ``symsharing.kernels``
+and returns a matplotlib ``Figure``.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from . import theory
+
+__all__ = ["plot_calibration", "plot_rate_comparison", "plot_crossovers"]
+
+LINEAR_STYLE = {"unconstrained": {"color": "tab:gray", "marker": "o"},
+                "invariant": {"color": "tab:red", "marker": "^"},
+                "augmented": {"color": "tab:blue", "marker": "s"}}
+
+
+def plot_calibration(summary: pd.DataFrame) -> plt.Figure:
+    """One panel per linear task: mean excess risk with 95 % CI per family against n (markers),
+    the closed forms (lines)."""
+    tasks = list(dict.fromkeys(summary["task"]))
+    figure, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.4), squeeze=False)
+    for ax, task in zip(axes[0], tasks, strict=True):
+        rows = summary[summary["task"] == task]
+        d, k = int(rows["d"].iloc[0]), int(rows["k"].iloc[0])
+        grid = np.geomspace(rows["n_train"].min(), rows["n_train"].max(), 200)
+        ax.plot(grid, theory.ls_excess_risk(grid, d), color="tab:gray", linewidth=1,
+                label="σ² d/(n−d−1)")
+        ax.plot(grid, theory.invariant_excess_risk(grid, k), color="tab:red", linewidth=1,
+                label="σ² k/(n−k−1)")
+        for family, style in LINEAR_STYLE.items():
+            part = rows[rows["family"] == family].sort_values("n_train")
+            offset = {"unconstrained": 1.0, "invariant": 0.97, "augmented": 1.03}[family]
+            ax.errorbar(part["n_train"] * offset, part["mean"],
+                        yerr=[part["mean"] - part["low"], part["high"] - part["mean"]],
+                        fmt=style["marker"], color=style["color"], markersize=4, linestyle="none",
+                        label=family)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("training samples n")
+        ax.set_ylabel("excess risk ‖ŵ − θ‖²")
+        ax.set_title(f"{task} (d = {d}, k = {k})")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    figure.tight_layout()
+    return figure
+
+
+def plot_rate_comparison(rates: dict[str, pd.DataFrame],
+                         references: dict[str, dict[str, float]]) -> plt.Figure:
+    """One panel per task: exchange rate against n for each source in ``rates`` (name -> table of
+    ``bootstrap_exchange_rates``; open triangles are lower bounds), horizontal lines for each
+    reference (name -> {task: value}, e.g. ``d/k`` and ``|G|``)."""
+    tasks = sorted(set().union(*(set(r["task"]) for r in rates.values())))
+    colors = dict(zip(rates, ("tab:red", "tab:green", "tab:blue", "tab:orange"), strict=False))
+    figure, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.4), squeeze=False)
+    for ax, task in zip(axes[0], tasks, strict=True):
+        for name, table in rates.items():
+            curve = table[table["task"] == task].sort_values("n_train")
+            if curve.empty:
+                continue
+            color = colors[name]
+            ax.plot(curve["n_train"], curve["rate"], color=color, label=name)
+            ax.fill_between(curve["n_train"], curve["low"], curve["high"], color=color, alpha=0.15)
+            bound = curve[curve["lower_bound"]]
+            ax.scatter(bound["n_train"], bound["rate"], marker="^", facecolors="none", edgecolors=color, s=40)
+        for (name, values), style in zip(references.items(), ("--", ":"), strict=False):
+            if task in values:
+                ax.axhline(values[task], color="black", linestyle=style, linewidth=1,
+                           label=f"{name} = {values[task]:,.3g}")
+        ax.axhline(1, color="gray", linewidth=0.8)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("samples given to the invariant model, n")
+        ax.set_ylabel("exchange rate")
+        ax.set_title(f"{task} task")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    figure.tight_layout()
+    return figure
+
+
+def plot_crossovers(crossovers: pd.DataFrame, shapes: dict[str, tuple[int, int]]) -> plt.Figure:
+    """Measured crossover sizes (95 % bootstrap interval) against ε, and the predicted curve
+    ``theory.predicted_crossover``; ``shapes`` maps task -> (d, k)."""
+    figure, ax = plt.subplots(figsize=(5.2, 3.6))
+    for (task, (d, k)), color in zip(shapes.items(), ("tab:purple", "tab:green", "tab:blue"), strict=False):
+        rows = crossovers[crossovers["task"] == task].sort_values("epsilon")
+        grid = np.geomspace(rows["epsilon"].min() * 0.8, rows["epsilon"].max() * 1.2, 100)
+        ax.plot(grid, [theory.predicted_crossover(d, k, 1.0, e) for e in grid], color=color,
+                linewidth=1, label=f"{task}: predicted (d = {d}, k = {k})")
+        ax.errorbar(rows["epsilon"], rows["crossover"],
+                    yerr=[rows["crossover"] - rows["low"], rows["high"] - rows["crossover"]],
+                    fmt="o", color=color, markersize=4, label=f"{task}: measured")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("symmetry breaking ε (σ = 1)")
+    ax.set_ylabel("n where unconstrained overtakes invariant")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    figure.tight_layout()
+    return figure

@@ -1,0 +1,426 @@
+"""What theory predicts: closed forms for least squares with and without a symmetry, and the
+linear calibration tasks on which the study's training code must reproduce them.
+
+Ordinary least squares on ``n`` samples ``x ~ N(0, I_d)``, ``y = θ·x + ε``, ``ε ~ N(0, σ²)``, with
+``n > d + 1``: the estimate ``ŵ`` has ``E‖ŵ − θ‖² = σ² d / (n − d − 1)`` (the mean of an inverse
+Wishart matrix), which for isotropic inputs *is* the excess risk ``E(ŵ·x − θ·x)²``; the expected
+training MSE is ``σ² (1 − d/n)``. A model tied by a group whose point orbits number ``k`` is least
+squares on the ``k`` orbit sums, so its excess risk is ``σ² k / (n − k − 1)``. Matching the two
+gives the exchange rate ``n′ = d + 1 + (d/k)(n − k − 1)``: about ``d/k`` samples of the
+unconstrained model per sample of the invariant one, not ``|G|`` (Elesedy & Zaidi, "Provably
+strict generalisation benefit for equivariant models", ICML 2021, prove the ``d/k``-type gain for
+linear models; Bietti, Venturi & Bruna 2021 and Tahmasebi & Jegelka 2023 show how it rises toward
+``|G|`` for smooth nonlinear targets in kernel regimes; ``symsharing.kernels``).
+
+When the target is only approximately invariant, ``θ = θ_G + ε θ_⊥`` with ``θ_⊥`` a unit vector
+orthogonal to the invariant subspace, the invariant model cannot fit ``ε θ_⊥·x``: it acts as extra
+noise of variance ``ε²`` and adds the bias ``ε²``, so its excess risk is
+``ε² (n − 1)/(n − k − 1) + σ² k/(n − k − 1)``, and the unconstrained model overtakes it at the
+``n`` where that equals ``σ² d/(n − d − 1)`` (``predicted_crossover``).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from . import cache
+from ._checks import check_int
+from .groups import PermutationGroup, cyclic, grid_dihedral, symmetric
+from .settings import is_quick
+from .train import fit_many, one_thread
+
+__all__ = ["ls_excess_risk", "ls_train_mse", "ls_train_test_gap", "invariant_excess_risk",
+           "exchange_rate", "approximate_excess_risk", "predicted_crossover", "LinearTask",
+           "LINEAR_TASKS", "get_linear_task", "LinearMap", "InvariantLinearMap", "least_squares",
+           "invariant_least_squares", "LR_PHASES", "linear_sizes", "train_linear", "linear_calibration",
+           "LINEAR_COLUMNS", "write_linear_results", "least_squares_draws", "approximate_symmetry_draws",
+           "measured_crossovers", "formula_excess_risk", "calibration_summary", "pooled_calibration"]
+
+
+def _check_sizes(n, p: int, name: str) -> np.ndarray:
+    n = np.asarray(n, dtype=float)
+    if np.any(n <= p + 1):
+        raise ValueError(f"{name} needs n > {p + 1} (the number of parameters + 1), got n = {n.min():g}")
+    return n
+
+
+def _check_sigma(sigma) -> float:
+    if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or not sigma >= 0 \
+            or not math.isfinite(sigma):
+        raise ValueError(f"sigma must be a finite number >= 0, got {sigma!r}")
+    return float(sigma)
+
+
+def ls_excess_risk(n, d: int, sigma: float = 1.0):
+    """Expected excess risk ``σ² d / (n − d − 1)`` of least squares on ``n`` isotropic samples in
+    ``d`` dimensions (no intercept)."""
+    return _check_sigma(sigma) ** 2 * d / (_check_sizes(n, d, "ls_excess_risk") - d - 1)
+
+
+def ls_train_mse(n, d: int, sigma: float = 1.0):
+    """Expected training MSE ``σ² (1 − d/n)`` of least squares (its residual variance)."""
+    n = _check_sizes(n, d, "ls_train_mse")
+    return _check_sigma(sigma) ** 2 * (1 - d / n)
+
+
+def ls_train_test_gap(n, d: int, sigma: float = 1.0):
+    """Expected test MSE minus train MSE, ``σ² (d/(n − d − 1) + d/n)``."""
+    n = _check_sizes(n, d, "ls_train_test_gap")
+    return _check_sigma(sigma) ** 2 * (d / (n - d - 1) + d / n)
+
+
+def invariant_excess_risk(n, k: int, sigma: float = 1.0):
+    """Expected excess risk ``σ² k / (n − k − 1)`` of least squares tied by a group with ``k``
+    point orbits (least squares on the ``k`` orbit sums), for an invariant target."""
+    return _check_sigma(sigma) ** 2 * k / (_check_sizes(n, k, "invariant_excess_risk") - k - 1)
+
+
+def exchange_rate(n, d: int, k: int):
+    """Samples ``n′ = d + 1 + (d/k)(n − k − 1)`` at which unconstrained least squares matches the
+    invariant one trained on ``n``; returns ``n′ / n`` (tends to ``d/k``)."""
+    n = _check_sizes(n, k, "exchange_rate")
+    return (d + 1 + d / k * (n - k - 1)) / n
+
+
+def approximate_excess_risk(n, k: int, sigma: float, epsilon: float):
+    """Excess risk of invariant least squares when the target has a part of norm ``ε`` outside
+    the invariant subspace: ``ε² (n − 1)/(n − k − 1) + σ² k/(n − k − 1)``."""
+    n = _check_sizes(n, k, "approximate_excess_risk")
+    epsilon = _check_sigma(epsilon)
+    return (epsilon ** 2 * (n - 1) + _check_sigma(sigma) ** 2 * k) / (n - k - 1)
+
+
+def predicted_crossover(d: int, k: int, sigma: float, epsilon: float) -> float:
+    """The ``n`` (real, > d + 1) from which unconstrained least squares has the smaller expected
+    excess risk; ``inf`` when ``ε = 0`` (the invariant model is better at every n)."""
+    if _check_sigma(epsilon) == 0:
+        return math.inf
+
+    def advantage(n):  # > 0 while the invariant model is better
+        return ls_excess_risk(n, d, sigma) - approximate_excess_risk(n, k, sigma, epsilon)
+
+    low, high = d + 1 + 1e-9, 2.0 * (d + 2)
+    while advantage(high) > 0:
+        low, high = high, 2 * high
+    for _ in range(200):
+        middle = 0.5 * (low + high)
+        low, high = (middle, high) if advantage(middle) > 0 else (low, middle)
+    return float(0.5 * (low + high))
+
+
+class LinearTask:
+    """``y = θ·x + ε`` with ``x ~ N(0, I_d)``, ``ε ~ N(0, σ²)`` and ``θ = θ_G + epsilon·θ_⊥``.
+
+    ``θ_G`` is constant on the point orbits of ``group`` (one N(0, 1) value per orbit, drawn from
+    ``theta_seed``); ``θ_⊥`` is a unit vector orthogonal to every such vector (it sums to zero on
+    each orbit). Not one of the study's tasks: it calibrates the training code on closed forms.
+    """
+
+    kind, n_outputs = "regression", 1
+
+    def __init__(self, name: str, group: PermutationGroup, sigma: float = 1.0,
+                 epsilon: float = 0.0, theta_seed: int = 0):
+        if not isinstance(group, PermutationGroup):
+            raise TypeError(f"group must be a PermutationGroup, got {type(group).__name__}")
+        self.name, self.group = str(name), group
+        self.sigma, self.epsilon = _check_sigma(sigma), _check_sigma(epsilon)
+        self.theta_seed = check_int(theta_seed, "theta_seed", minimum=0)
+        self.d, self.k = group.n, len(group.orbits())
+        rng = np.random.default_rng([self.theta_seed, 7])
+        orbit = group.orbit_index().numpy()
+        theta_g = rng.standard_normal(self.k)[orbit]  # (d,)
+        raw = rng.standard_normal(self.d)
+        means = np.bincount(orbit, raw) / np.bincount(orbit)
+        perp = raw - means[orbit]  # (d,): sums to zero on every orbit
+        norm = np.linalg.norm(perp)
+        perp = perp / norm if norm > 0 else perp
+        if self.epsilon > 0 and norm == 0:
+            raise ValueError(f"group {group.name} fixes every point: no direction orthogonal to the "
+                             "invariant subspace, so epsilon must be 0")
+        self.theta_invariant = torch.from_numpy(theta_g)  # float64 (d,)
+        self.theta_perp = torch.from_numpy(perp)
+        self.theta = self.theta_invariant + self.epsilon * self.theta_perp
+
+    def __repr__(self) -> str:
+        return (f"LinearTask(name={self.name!r}, group={self.group.name}, d={self.d}, k={self.k}, "
+                f"sigma={self.sigma}, epsilon={self.epsilon})")
+
+    def with_epsilon(self, epsilon: float) -> LinearTask:
+        """The same task (same ``θ_G``, ``θ_⊥``) with another symmetry-breaking strength."""
+        return LinearTask(self.name, self.group, self.sigma, epsilon, self.theta_seed)
+
+    def sample(self, n: int, seed: int, dtype=torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
+        """``n`` samples ``(X [n, d], y [n, 1])``; nested in ``n`` like the study's tasks."""
+        n, seed = check_int(n, "n", minimum=0), check_int(seed, "seed", minimum=0)
+        rng = np.random.default_rng([seed, 0])
+        draws = rng.standard_normal((n, self.d + 1))  # (n, d + 1): inputs, then the noise
+        X = torch.from_numpy(draws[:, :self.d])
+        y = X @ self.theta + self.sigma * torch.from_numpy(draws[:, self.d])
+        return X.to(dtype), y[:, None].to(dtype)
+
+    def excess_risk(self, w: torch.Tensor) -> float:
+        """``‖w − θ‖²``: exactly ``E(w·x − θ·x)²`` for ``x ~ N(0, I_d)``."""
+        return float(((w.detach().double().flatten() - self.theta) ** 2).sum())
+
+    def test_mse(self, w: torch.Tensor) -> float:
+        """Population test MSE ``‖w − θ‖² + σ²`` (exact, no test sample needed)."""
+        return self.excess_risk(w) + self.sigma ** 2
+
+
+LINEAR_TASKS = {task.name: task for task in (LinearTask("linear-set", symmetric(8)),
+                                             LinearTask("linear-ring", cyclic(16)),
+                                             LinearTask("linear-grid", grid_dihedral(7)))}
+
+
+def get_linear_task(name: str) -> LinearTask:
+    """The calibration task ``name`` (``linear-set``, ``linear-ring``, ``linear-grid``)."""
+    if name not in LINEAR_TASKS:
+        raise KeyError(f"unknown linear task {name!r}; known: {', '.join(LINEAR_TASKS)}")
+    return LINEAR_TASKS[name]
+
+
+class LinearMap(nn.Module):
+    """Bias-free linear model ``[b, d] -> [b, 1]``, ``x ↦ x·w`` (family ``unconstrained``;
+    ``augmented`` when trained with augmentation). Starts at ``w = 0``."""
+
+    def __init__(self, d: int):
+        super().__init__()
+        self.d = check_int(d, "d", minimum=1)
+        self.weight = nn.Parameter(torch.zeros(self.d))
+
+    def effective_weight(self) -> torch.Tensor:
+        return self.weight
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x @ self.weight)[..., None]  # (batch, 1)
+
+
+class InvariantLinearMap(nn.Module):
+    """Bias-free linear model tied by ``group``: ``w = β[orbit(i)]``, one parameter per point
+    orbit (family ``invariant``). Starts at ``β = 0``."""
+
+    def __init__(self, group: PermutationGroup):
+        super().__init__()
+        if not isinstance(group, PermutationGroup):
+            raise TypeError(f"group must be a PermutationGroup, got {type(group).__name__}")
+        self.group = group
+        self.register_buffer("orbit", group.orbit_index(), persistent=False)  # (d,)
+        self.weight = nn.Parameter(torch.zeros(len(group.orbits())))
+
+    def effective_weight(self) -> torch.Tensor:
+        return self.weight[self.orbit]  # (d,)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x @ self.effective_weight())[..., None]  # (batch, 1)
+
+
+def least_squares(X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """``argmin_w ‖X w − y‖²`` in float64 (``torch.linalg.lstsq``); ``w`` ``[d]``."""
+    return torch.linalg.lstsq(X.double(), y.double().reshape(len(X), -1)).solution[:, 0]
+
+
+def invariant_least_squares(X: torch.Tensor, y: torch.Tensor, group: PermutationGroup) -> torch.Tensor:
+    """Least squares over maps constant on the point orbits of ``group``; ``w`` ``[d]``."""
+    orbit = group.orbit_index()
+    P = torch.zeros(group.n, len(group.orbits()), dtype=torch.float64)
+    P[torch.arange(group.n), orbit] = 1.0  # (d, k): orbit indicators
+    return P @ least_squares(X.double() @ P, y)
+
+
+# --- Calibration: the three bias-free linear families trained by the study's engine ---------------
+
+LR_PHASES = (0.1, 0.03, 0.01, 3e-3, 1e-3, 3e-4, 1e-4)  # full batch Adam, the rate decayed in phases
+PHASE_STEPS = 100
+LINEAR_FAMILIES = ("unconstrained", "invariant", "augmented")
+LINEAR_COLUMNS = ["task", "family", "d", "k", "sigma", "n_train", "seed", "excess_risk", "train_mse",
+                  "test_mse", "ls_excess_risk", "distance_to_ls", "steps"]
+
+
+def linear_sizes(d: int, quick: bool = False) -> tuple[int, ...]:
+    """Training-set sizes from ``d + 8`` to ``64 d`` (``2d + 2``, then powers of two times d)."""
+    multiples = (16,) if quick else (4, 8, 16, 32, 64)
+    return (d + 8, 2 * d + 2) + tuple(m * d for m in multiples)
+
+
+def train_linear(models, datasets, *, augment_groups=None, seeds=None,
+                 phases=LR_PHASES, phase_steps: int = PHASE_STEPS) -> list[dict]:
+    """Train with ``fit_many`` (full batch) through ``phases``: one call per learning rate, each
+    continuing from the weights the previous one left (Adam's moments restart at each phase).
+    Returns the histories of the last phase; the total step count is ``len(phases) * phase_steps``."""
+    histories = None
+    for lr in phases:
+        histories = fit_many(models, datasets, steps=phase_steps, lr=lr, batch_size=None,
+                             seeds=seeds, augment_groups=augment_groups)
+    return histories
+
+
+def _calibration_rows(task: LinearTask, n_train: int, seeds) -> list[dict]:
+    datasets = [task.sample(n_train, seed) for seed in seeds]
+    rows = []
+    for family in LINEAR_FAMILIES:
+        models = [InvariantLinearMap(task.group) if family == "invariant" else LinearMap(task.d)
+                  for _ in seeds]
+        group = task.group if family == "augmented" else None
+        histories = train_linear(models, datasets, augment_groups=[group] * len(seeds), seeds=list(seeds))
+        for seed, model, (X, y), history in zip(seeds, models, datasets, histories, strict=True):
+            w = model.effective_weight().detach()
+            # augmented: with the whole orbit, augmented least squares is the invariant solution
+            exact = least_squares(X, y) if family == "unconstrained" \
+                else invariant_least_squares(X, y, task.group)
+            with torch.no_grad():
+                train_mse = float(((X.double() @ w.double() - y[:, 0].double()) ** 2).mean())
+            rows.append({"task": task.name, "family": family, "d": task.d, "k": task.k,
+                         "sigma": task.sigma, "n_train": n_train, "seed": int(seed),
+                         "excess_risk": task.excess_risk(w), "train_mse": train_mse,
+                         "test_mse": task.test_mse(w), "ls_excess_risk": task.excess_risk(exact),
+                         "distance_to_ls": float(((w.double() - exact) ** 2).sum()),
+                         "steps": len(LR_PHASES) * PHASE_STEPS, "diverged": bool(history["diverged"])})
+    return rows
+
+
+def linear_calibration(quick: bool | None = None, seeds=None) -> pd.DataFrame:
+    """One row per trained linear model (``LINEAR_COLUMNS``): every calibration task, family, size
+    (``linear_sizes``) and seed (10 seeds, 3 in quick mode); cached per (task, size).
+
+    ``test_mse`` is the population value ``‖ŵ − θ‖² + σ²``; ``ls_excess_risk`` is the excess risk of
+    the exact least-squares solution of the same family on the same data (``torch.linalg.lstsq``;
+    for ``augmented`` the invariant solution, which augmentation by the whole orbit reaches), and
+    ``distance_to_ls`` is ``‖ŵ − w_LS‖²``.
+    """
+    quick = is_quick() if quick is None else bool(quick)
+    seeds = tuple(range(2 if quick else 10)) if seeds is None else tuple(int(s) for s in seeds)
+    rows = []
+    with one_thread():
+        for task in LINEAR_TASKS.values():
+            for n_train in linear_sizes(task.d, quick):
+                config = {"unit": "linear-calibration", "task": task.name, "sigma": task.sigma,
+                          "n_train": n_train, "seeds": list(seeds), "phases": list(LR_PHASES),
+                          "phase_steps": PHASE_STEPS}
+                key = cache.cache_key(config, device="cpu", dtype="float32")
+                rows.extend(cache.cached(key, lambda t=task, n=n_train: _calibration_rows(t, n, seeds),
+                                         namespace="theory"))
+    return pd.DataFrame(rows)
+
+
+def write_linear_results(path="results/theory-linear.csv", quick: bool | None = None) -> pd.DataFrame:
+    """Run (or read from the cache) ``linear_calibration`` and write it to ``path`` (CSV)."""
+    frame = linear_calibration(quick)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False)
+    return frame
+
+
+def least_squares_draws(task: LinearTask, sizes, n_seeds: int, seed_offset: int = 0) -> pd.DataFrame:
+    """Excess risk of the exact least-squares solutions (``unconstrained`` and ``invariant``) over
+    many seeds, in closed form (``torch.linalg.lstsq``, no training): for checking the formulas in
+    distribution and for the approximate-symmetry crossovers."""
+    rows = []
+    for n_train in sizes:
+        for seed in range(seed_offset, seed_offset + check_int(n_seeds, "n_seeds", minimum=1)):
+            X, y = task.sample(n_train, seed, dtype=torch.float64)
+            for family, w in (("unconstrained", least_squares(X, y)),
+                              ("invariant", invariant_least_squares(X, y, task.group))):
+                rows.append({"task": task.name, "family": family, "epsilon": task.epsilon,
+                             "n_train": n_train, "seed": seed, "excess_risk": task.excess_risk(w)})
+    return pd.DataFrame(rows)
+
+
+def approximate_symmetry_draws(task: LinearTask, epsilons, quick: bool | None = None) -> pd.DataFrame:
+    """``least_squares_draws`` of ``task.with_epsilon(ε)`` for each ε, on a log grid of sizes from
+    ``d + 8`` to ``64 d`` (12 sizes, 100 seeds; quick: 8 sizes, 30 seeds); cached."""
+    quick = is_quick() if quick is None else bool(quick)
+    n_sizes, n_seeds = (8, 30) if quick else (12, 100)
+    sizes = sorted({int(round(n)) for n in np.geomspace(task.d + 8, 64 * task.d, n_sizes)})
+    config = {"unit": "approximate-symmetry", "task": task.name, "sigma": task.sigma,
+              "epsilons": [float(e) for e in epsilons], "sizes": sizes, "n_seeds": n_seeds}
+    key = cache.cache_key(config, device="cpu", dtype="float64")
+
+    def compute():
+        return pd.concat([least_squares_draws(task.with_epsilon(float(e)), sizes, n_seeds)
+                          for e in epsilons], ignore_index=True).to_dict("records")
+
+    return pd.DataFrame(cache.cached(key, compute, namespace="theory"))
+
+
+def _first_crossing(sizes: np.ndarray, advantage: np.ndarray) -> float:
+    """First n (interpolated in log n) where ``advantage`` (invariant better when > 0) turns <= 0."""
+    below = advantage <= 0
+    if not below.any():
+        return math.nan
+    i = int(np.argmax(below))
+    if i == 0:
+        return float(sizes[0])
+    fraction = advantage[i - 1] / (advantage[i - 1] - advantage[i])
+    return float(np.exp(np.log(sizes[i - 1]) + fraction * (np.log(sizes[i]) - np.log(sizes[i - 1]))))
+
+
+def measured_crossovers(frame: pd.DataFrame, n_boot: int = 200, seed: int = 0,
+                        level: float = 0.95) -> pd.DataFrame:
+    """Per (task, ε): the size where the unconstrained model's mean excess risk first falls below
+    the invariant one's, with a bootstrap interval over seeds (paired: a seed's data serve both).
+    ``censored_share``: replicates in which no crossing happened inside the sampled sizes."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for (task, epsilon), part in frame.groupby(["task", "epsilon"]):
+        table = part.pivot_table(index="seed", columns=["family", "n_train"], values="excess_risk")
+        sizes = np.array(sorted(part["n_train"].unique()), dtype=float)
+        difference = (table["unconstrained"] - table["invariant"]).reindex(columns=sizes).to_numpy()
+        estimate = _first_crossing(sizes, difference.mean(0))
+        draws = [_first_crossing(sizes, difference[rng.integers(0, len(difference), len(difference))]
+                                 .mean(0)) for _ in range(n_boot)]
+        draws = np.array(draws)
+        found = draws[~np.isnan(draws)]
+        low, high = (np.quantile(found, [(1 - level) / 2, (1 + level) / 2]) if len(found)
+                     else (math.nan, math.nan))
+        rows.append({"task": task, "epsilon": epsilon, "crossover": estimate, "low": low,
+                     "high": high, "censored_share": float(np.isnan(draws).mean())})
+    return pd.DataFrame(rows)
+
+
+def formula_excess_risk(family: str, n, d: int, k: int, sigma: float = 1.0):
+    """The closed form a family's excess risk should land on: ``unconstrained`` the dense least
+    squares, ``invariant`` and ``augmented`` (whole-orbit augmentation) the invariant one."""
+    if family == "unconstrained":
+        return ls_excess_risk(n, d, sigma)
+    if family in ("invariant", "augmented"):
+        return invariant_excess_risk(n, k, sigma)
+    raise KeyError(f"unknown linear family {family!r}; known: {', '.join(LINEAR_FAMILIES)}")
+
+
+def calibration_summary(frame: pd.DataFrame, value: str = "excess_risk") -> pd.DataFrame:
+    """Per (task, family, n_train): mean of ``value`` over seeds with its 95 % t interval, the
+    formula, the relative deviation ``mean / formula − 1`` and whether the interval holds the
+    formula; ``spread`` is the standard deviation over seeds."""
+    from .metrics import confidence_interval
+    rows = []
+    for (task, family, n), part in frame.groupby(["task", "family", "n_train"]):
+        mean, low, high = confidence_interval(part[value])
+        d, k, sigma = int(part["d"].iloc[0]), int(part["k"].iloc[0]), float(part["sigma"].iloc[0])
+        formula = float(formula_excess_risk(family, n, d, k, sigma))
+        rows.append({"task": task, "family": family, "n_train": int(n), "d": d, "k": k,
+                     "mean": mean, "low": low, "high": high, "formula": formula,
+                     "relative_deviation": mean / formula - 1, "within": bool(low <= formula <= high),
+                     "spread": float(part[value].std(ddof=1))})
+    return pd.DataFrame(rows)
+
+
+def pooled_calibration(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per (task, family): the mean of measured / formula over every seed and size with
+    ``n >= 2d + 2`` (finite variance there), its 95 % t interval, and whether it holds 1."""
+    from .metrics import confidence_interval
+    rows = []
+    for (task, family), part in frame[frame["n_train"] >= 2 * frame["d"] + 2].groupby(["task", "family"]):
+        ratio = part["excess_risk"] / formula_excess_risk(family, part["n_train"].to_numpy(),
+                                                          int(part["d"].iloc[0]), int(part["k"].iloc[0]),
+                                                          float(part["sigma"].iloc[0]))
+        mean, low, high = confidence_interval(ratio)
+        rows.append({"task": task, "family": family, "ratio": mean, "low": low, "high": high,
+                     "holds_one": bool(low <= 1 <= high), "runs": len(part)})
+    return pd.DataFrame(rows)
