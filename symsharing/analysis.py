@@ -19,10 +19,11 @@ from .experiments import target_variance
 from .metrics import confidence_interval
 
 __all__ = ["summarize", "sign", "paired_effect", "exchange_rates", "format_rate", "format_effect",
-           "study_seconds", "divergence_table", "capacity_effect", "seed_spread", "verdict",
+           "study_seconds", "divergence_table", "verdict",
            "overall_verdict", "claims_table", "controls_table", "holm", "one_sided_p", "ladder_arm",
            "crossover", "crossovers_table", "LADDER_COMPARISONS", "PRIMARY_ENDPOINTS", "CLAIM_NAMES",
-           "seed_variance_effect"]
+           "seed_variance_effect", "shared_advantage", "matched_sizes",
+           "size_to_reach"]
 
 
 def summarize(frame: pd.DataFrame, by: list[str], value: str = "test_score") -> pd.DataFrame:
@@ -61,21 +62,6 @@ def paired_effect(frame: pd.DataFrame, task: str, better: str, baseline: str, va
     direction = sign(rows["metric"].iloc[0], value)
     a, b = _per_seed(rows, better, value, **where), _per_seed(rows, baseline, value, **where)
     return confidence_interval(direction * (a - b).dropna())
-
-
-def seed_spread(frame: pd.DataFrame, task: str, family: str, baseline: str, value: str = "test_score",
-                level: float = 0.95, **where) -> tuple[float, float, float]:
-    """``log(std[baseline] / std[family])`` over seeds with its F-test interval: positive when
-    ``family`` varies less across seeds than ``baseline``."""
-    rows = frame[frame["task"] == task]
-    a = _per_seed(rows, family, value, **where).dropna()
-    b = _per_seed(rows, baseline, value, **where).dropna()
-    if len(a) < 2 or len(b) < 2 or a.var(ddof=1) == 0 or b.var(ddof=1) == 0:
-        return (math.nan, math.nan, math.nan)
-    ratio = b.var(ddof=1) / a.var(ddof=1)  # F(len(b) - 1, len(a) - 1) under equal variances
-    low = ratio / stats.f.ppf(0.5 + level / 2, len(b) - 1, len(a) - 1)
-    high = ratio / stats.f.ppf(0.5 - level / 2, len(b) - 1, len(a) - 1)
-    return (0.5 * math.log(ratio), 0.5 * math.log(low), 0.5 * math.log(high))
 
 
 def _crossing(sizes: np.ndarray, curve: np.ndarray, target: float, larger_better: bool) -> float:
@@ -184,8 +170,8 @@ def _scale(frame: pd.DataFrame, task: str) -> float:
     return target_variance(task) if frame.loc[frame["task"] == task, "metric"].iloc[0] == "mse" else 1.0
 
 
-def _advantage(frame: pd.DataFrame, task: str, value: str, level_column: str | None = None,
-               levels=None) -> pd.Series:
+def shared_advantage(frame: pd.DataFrame, task: str, value: str, level_column: str | None = None,
+                     levels=None) -> pd.Series:
     """Per data seed: ``sign * (shared - mlp)`` of ``value``, normalised, averaged over ``levels``."""
     rows = frame[frame["task"] == task]
     if level_column is not None:
@@ -201,7 +187,7 @@ def _halves(levels) -> tuple[list, list]:
     return levels[:half], levels[len(levels) - half:]
 
 
-def _size_index(frame: pd.DataFrame, task: str) -> pd.DataFrame:
+def matched_sizes(frame: pd.DataFrame, task: str) -> pd.DataFrame:
     """Parameter sweep rows of ``task`` with ``size_index``: k for the k-th smallest shared model and
     for the dense model matched to it."""
     rows = frame[frame["task"] == task].copy()
@@ -281,23 +267,23 @@ def claims_table(results: dict[str, pd.DataFrame], reference_n: int,
             if code == "1a":
                 frame = results["robustness"]
                 value = "orbit_rest_score" if "orbit_rest_score" in frame else "test_score_transformed"
-                differences = _advantage(frame, task, value, "n_train", [reference_n])
+                differences = shared_advantage(frame, task, value, "n_train", [reference_n])
             elif code == "2":
-                differences = _advantage(results["generalization"], task, "generalization_gap", "n_train",
-                                         [reference_n])
+                differences = shared_advantage(results["generalization"], task, "generalization_gap",
+                                               "n_train", [reference_n])
             elif code == "3":
                 frame = results["sample-efficiency"]
-                differences = (_advantage(frame, task, "test_score", "n_train", small)
-                               - _advantage(frame, task, "test_score", "n_train", large))
+                differences = (shared_advantage(frame, task, "test_score", "n_train", small)
+                               - shared_advantage(frame, task, "test_score", "n_train", large))
             else:
-                rows_task = _size_index(results["parameter-efficiency"], task)
+                rows_task = matched_sizes(results["parameter-efficiency"], task)
                 indices = sorted(rows_task.loc[rows_task["family"] == "shared", "size_index"].unique())
                 if code == "4":
                     lower, upper = _halves(indices)
-                    differences = (_advantage(rows_task, task, "test_score", "size_index", lower)
-                                   - _advantage(rows_task, task, "test_score", "size_index", upper))
+                    differences = (shared_advantage(rows_task, task, "test_score", "size_index", lower)
+                                   - shared_advantage(rows_task, task, "test_score", "size_index", upper))
                 else:
-                    differences = _advantage(rows_task, task, "test_score", "size_index", indices)
+                    differences = shared_advantage(rows_task, task, "test_score", "size_index", indices)
             differences = differences.dropna()
             mean, low, high = confidence_interval(differences)
             rows.append({"claim": name, "task": task, "effect": mean, "low": low, "high": high,
@@ -309,38 +295,6 @@ def claims_table(results: dict[str, pd.DataFrame], reference_n: int,
                                 np.where(table["p_opposite_holm"] <= level, "contradicted", "not supported"))
     table["overall"] = table.groupby("claim")["verdict"].transform(overall_verdict)
     return table
-
-
-def _advantage_by_seed(frame: pd.DataFrame, task: str, column: str, level) -> pd.Series:
-    rows = frame[(frame["task"] == task) & (frame[column] == level)]
-    direction = sign(rows["metric"].iloc[0])
-    return direction * (_per_seed(rows, "shared", "test_score") - _per_seed(rows, "mlp", "test_score"))
-
-
-def _contrast(frame: pd.DataFrame, task: str, column: str, small, large) -> tuple[float, float, float]:
-    """Advantage of shared over mlp at ``small`` minus at ``large``, paired by seed."""
-    difference = (_advantage_by_seed(frame, task, column, small)
-                  - _advantage_by_seed(frame, task, column, large))
-    return confidence_interval(difference.dropna())
-
-
-def capacity_effect(frame: pd.DataFrame, task: str, contrast: bool) -> tuple[float, float, float]:
-    """Parameter-efficiency sweep, size index k = k-th smallest shared model. ``contrast``: the
-    advantage at the smallest size minus at the largest; else the advantage averaged over sizes
-    (the dense MLP there has the same number of free parameters, to the nearest width)."""
-    rows = frame[frame["task"] == task].copy()
-    shared_widths = sorted(rows.loc[rows["family"] == "shared", "width"].unique())
-    dense_widths = sorted(rows.loc[rows["family"] == "mlp", "width"].unique())
-    rows["size_index"] = -1
-    for family, widths in (("shared", shared_widths), ("mlp", dense_widths)):
-        selected = rows["family"] == family
-        rows.loc[selected, "size_index"] = rows.loc[selected, "width"].map(
-            {w: i for i, w in enumerate(widths)})
-    if contrast:
-        return _contrast(rows, task, "size_index", 0, len(shared_widths) - 1)
-    advantages = pd.concat([_advantage_by_seed(rows, task, "size_index", i)
-                            for i in range(len(shared_widths))], axis=1)
-    return confidence_interval(advantages.mean(axis=1).dropna())
 
 
 def controls_table(frame: pd.DataFrame, reference_n: int) -> pd.DataFrame:
@@ -461,3 +415,15 @@ def crossovers_table(frame: pd.DataFrame, comparisons=LADDER_COMPARISONS,
 
     rows["finding"] = rows.apply(finding, axis=1)
     return rows
+
+
+def size_to_reach(frame: pd.DataFrame, x: str, target: float, value: str = "test_score") -> dict[str, float]:
+    """Per family, the smallest ``x`` (interpolated in log x on the mean curve) at which the mean of
+    ``value`` reaches ``target``; NaN when it never does inside the sweep. One task's records."""
+    larger_better = frame["metric"].iloc[0] == "accuracy"
+    found = {}
+    for family, rows in frame.groupby("family", sort=False):
+        curve = rows.loc[~rows["diverged"]].groupby(x)[value].mean().sort_index()
+        found[family] = _crossing(curve.index.to_numpy(dtype=float), curve.to_numpy(), target, larger_better)
+    return found
+

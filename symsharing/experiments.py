@@ -49,7 +49,8 @@ __all__ = ["RECORD_COLUMNS", "PROTOCOL_COLUMNS", "TrainingConfig", "AxisConfig",
            "train_units", "size_sweep", "robustness", "sample_efficiency", "parameter_efficiency",
            "generalization", "mode_connectivity", "symmetry_ladder", "write_results", "RESULTS_DIR",
            "EXPERIMENTS", "STUDY_AXES", "run_experiment", "run_all", "matched_width", "ring_ceiling",
-           "experiment_units", "MIN_DENSE_WIDTH", "seed_variance", "INIT_REPLICATES"]
+           "experiment_units", "MIN_DENSE_WIDTH", "seed_variance", "INIT_REPLICATES",
+           "budget_ablation", "ABLATION_SCALE"]
 
 RECORD_COLUMNS = ["experiment", "task", "family", "seed", "n_train", "width", "n_params", "steps", "lr",
                   "batch_size", "metric", "train_loss", "test_score", "test_score_transformed",
@@ -96,14 +97,27 @@ class TrainingConfig:
     n_pilots: int = 1
     lr_sizes: tuple[int, ...] = ()
     max_extensions: int = 0
+    budget_scale: int = 1
+    pilot_steps: int = 0
 
     @property
     def budget(self) -> Budget:
         return Budget(self.steps, self.epochs, self.max_steps)
 
     def steps_for(self, n_train: int) -> int:
-        """Adam steps of a run on ``n_train`` samples."""
+        """Adam steps of a study run on ``n_train`` samples at the normal budget."""
         return self.budget.steps_for(n_train, self.batch_size)
+
+    def pilot_steps_for(self, n_train: int) -> int:
+        """Adam steps of a tuning pilot: the normal budget, capped at ``pilot_steps`` when set (pilots
+        at a reduced budget, to afford tuning every family, width and size bucket)."""
+        steps = self.steps_for(n_train)
+        return min(steps, self.pilot_steps) if self.pilot_steps else steps
+
+    def run_steps(self, n_train: int) -> int:
+        """Adam steps of a study run on ``n_train`` samples: the budget times ``budget_scale`` (the
+        budget ablation trains longer at the rates tuned for the normal budget)."""
+        return self.steps_for(n_train) * self.budget_scale
 
     def lr_size(self, n_train: int) -> int:
         """The size the rate of a run on ``n_train`` samples is tuned at (its bucket's)."""
@@ -144,23 +158,30 @@ _QUICK_TRAINING = TrainingConfig(steps=100, n_test=256, lr_grid=(3e-3, 1e-2), lr
                                  schedule="cosine")
 # The study protocol v2: budgets that grow with n, cosine decay, rates tuned per size bucket on a
 # two-decade grid with two pilot seeds, ten seeds per cell.
-_FULL_TRAINING = TrainingConfig(steps=400, epochs=30, max_steps=1000, schedule="cosine",
+_FULL_TRAINING = TrainingConfig(steps=400, epochs=30, max_steps=800, schedule="cosine",
                                 lr_grid=(3e-4, 1e-3, 3e-3, 1e-2, 3e-2), n_pilots=2, lr_sizes=(32, 256, 2048),
-                                max_extensions=2)
+                                max_extensions=2, pilot_steps=300)
 _FULL_SEEDS = tuple(range(10))
+# The orbit shift compares sharing with the MLP and with what augmentation can do; the controls
+# (subgroup, wrong group) are the sample-efficiency chapter's.
+_ROBUSTNESS_FAMILIES = ("mlp", "mlp+aug", "mlp+aug+avg", "shared")
 _FULL_WIDTHS = (("set", (4, 8, 16, 32, 64)), ("ring", (2, 4, 8, 12, 16)), ("grid", (2, 3, 4, 6, 8)))
 _QUICK_WIDTHS = (("set", (4, 16)), ("ring", (4, 8)), ("grid", (2, 4)))
 _CONFIGS = {
-    ("robustness", False): AxisConfig("robustness", _FULL_SEEDS, (64, 256, 1024), training=_FULL_TRAINING),
-    ("robustness", True): AxisConfig("robustness", (0, 1), (64, 256), training=_QUICK_TRAINING),
+    ("robustness", False): AxisConfig("robustness", _FULL_SEEDS, (64, 256, 1024),
+                                      families=_ROBUSTNESS_FAMILIES, training=_FULL_TRAINING),
+    ("robustness", True): AxisConfig("robustness", (0, 1), (64, 256), families=_ROBUSTNESS_FAMILIES,
+                                     training=_QUICK_TRAINING),
     ("sample-efficiency", False): AxisConfig("sample-efficiency", _FULL_SEEDS,
-                                             tuple(16 * 2**k for k in range(9)), training=_FULL_TRAINING),
+                                             tuple(16 * 4**k for k in range(5)), training=_FULL_TRAINING),
     ("sample-efficiency", True): AxisConfig("sample-efficiency", (0, 1), (16, 64, 256, 1024),
                                             training=_QUICK_TRAINING),
     ("parameter-efficiency", False): AxisConfig("parameter-efficiency", _FULL_SEEDS, (256,),
-                                                shared_widths=_FULL_WIDTHS, training=_FULL_TRAINING),
+                                                families=("mlp", "shared"), shared_widths=_FULL_WIDTHS,
+                                                training=_FULL_TRAINING),
     ("parameter-efficiency", True): AxisConfig("parameter-efficiency", (0, 1), (256,),
-                                               shared_widths=_QUICK_WIDTHS, training=_QUICK_TRAINING),
+                                               families=("mlp", "shared"), shared_widths=_QUICK_WIDTHS,
+                                               training=_QUICK_TRAINING),
     ("generalization", False): AxisConfig("generalization", _FULL_SEEDS, (64, 256, 1024),
                                           training=_FULL_TRAINING),
     ("generalization", True): AxisConfig("generalization", (0, 1), (64, 256), training=_QUICK_TRAINING),
@@ -203,7 +224,7 @@ def _tuning_key(task: Task, family: str, width: int, lr_size: int, training: Tra
     config = {"task": task.name, "family": family, "width": width, "lr_size": lr_size,
               "grid": list(training.lr_grid), "max_extensions": training.max_extensions,
               "n_pilots": training.n_pilots, "lr_seed": training.lr_seed,
-              "steps": training.steps_for(lr_size), "schedule": training.schedule,
+              "steps": training.pilot_steps_for(lr_size), "schedule": training.schedule,
               "batch_size": training.batch_size, "depth": training.depth, "n_test": training.n_test}
     return cache.cache_key(config, device=DEVICE, dtype=DTYPE)
 
@@ -240,7 +261,8 @@ def tune_learning_rates(task: Task, training: TrainingConfig, targets) -> dict[t
                     models.append(model)
                     groups.append(group)
                     data.append(task.sample(lr_size, seed))
-        histories = fit_many(models, data, steps=[training.steps_for(target[2]) for target, _, _ in jobs],
+        histories = fit_many(models, data,
+                             steps=[training.pilot_steps_for(target[2]) for target, _, _ in jobs],
                              lr=[lr for _, lr, _ in jobs], batch_size=training.batch_size,
                              seeds=[seed for _, _, seed in jobs], augment_groups=groups,
                              schedule=training.schedule)
@@ -403,7 +425,7 @@ def _train_units(task: Task, units, seeds, training: TrainingConfig, data: str) 
     keys, records, plan = {}, {}, {}
     for unit in units:
         family, width, n_train, group_name = _unit_parts(unit)
-        plan[unit] = (tuned[targets[unit]]["lr"], training.steps_for(n_train))
+        plan[unit] = (tuned[targets[unit]]["lr"], training.run_steps(n_train))
         config = {"task": task.name, "family": family, "width": width, "n_train": n_train,
                   "seeds": [list(_seed_pair(seed)) for seed in seeds], "steps": plan[unit][1],
                   "schedule": training.schedule, "batch_size": training.batch_size,
@@ -560,6 +582,20 @@ def symmetry_ladder(quick: bool | None = None, seeds=None) -> pd.DataFrame:
     return size_sweep(config_for("symmetry-ladder", quick, seeds))
 
 
+ABLATION_SCALE = 4  # the budget ablation trains this many times longer
+
+
+def budget_ablation(quick: bool | None = None, seeds=None) -> pd.DataFrame:
+    """``mlp`` and ``shared`` on the ring task at the smallest and largest sample-efficiency size,
+    trained with ``ABLATION_SCALE`` times the budget at the rates tuned for the normal one: does any
+    verdict change when every model trains longer? (One task: the budget of the full build.)"""
+    config = config_for("sample-efficiency", quick, seeds)
+    sizes = (min(config.n_trains), max(config.n_trains))
+    longer = dataclasses.replace(config.training, budget_scale=ABLATION_SCALE)
+    return size_sweep(dataclasses.replace(config, experiment="budget-ablation", n_trains=sizes,
+                                          tasks=("ring",), families=("mlp", "shared"), training=longer))
+
+
 INIT_REPLICATES = 3  # initialisation seeds per data seed in claim 1b's design
 
 
@@ -618,6 +654,7 @@ EXPERIMENTS = {
     "mode-connectivity": (mode_connectivity, "book/paramspace.py"),
     "symmetry-ladder": (symmetry_ladder, "book/symmetry_ladder.py"),
     "seed-variance": (seed_variance, "book/discussion.py"),
+    "budget-ablation": (budget_ablation, "book/sample_efficiency.py"),
 }
 
 

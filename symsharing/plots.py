@@ -13,7 +13,7 @@ import pandas as pd
 from .analysis import ladder_arm, summarize
 
 __all__ = ["FAMILY_STYLE", "GROUP_STYLE", "plot_curves", "plot_exchange_rates", "plot_effects", "plot_ladder",
-           "book_style", "TEXT_WIDTH"]
+           "book_style", "TEXT_WIDTH", "table", "plot_learning_rates"]
 
 FAMILY_STYLE = {
     "mlp": {"color": "tab:gray", "marker": "o"},
@@ -35,6 +35,10 @@ VALUE_LABELS = {
     "test_score": "test {metric}", "test_score_transformed": "test {metric} on g·x",
     "invariance_error": "invariance error", "ood_score": "out-of-distribution {metric}",
     "generalization_gap": "train–test gap ({metric})", "train_score": "train {metric}",
+    "orbit_rest_score": "{metric} on the rest of the orbits", "slice_score": "{metric} on the training slice",
+    "orbit_consistency": "orbit consistency", "orbit_worst_score": "worst case over the orbit ({metric})",
+    "normalised_score": "normalised test score", "train_loss": "final training loss",
+    "unseen_orbit_score": "{metric} on unseen orbits",
 }
 
 
@@ -54,7 +58,8 @@ def plot_curves(frame: pd.DataFrame, x: str = "n_train", value: str = "test_scor
     """
     _check_columns(frame, ["task", "family", "seed", "diverged", "metric", x, value])
     tasks = list(dict.fromkeys(frame["task"]))
-    figure, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.4), squeeze=False)
+    figure, axes = plt.subplots(1, len(tasks), figsize=(TEXT_WIDTH * min(1.0, 0.36 * len(tasks)), 3.3),
+                                squeeze=False)
     for ax, task in zip(axes[0], tasks, strict=True):
         rows = frame[frame["task"] == task]
         metric = rows["metric"].iloc[0]
@@ -71,11 +76,14 @@ def plot_curves(frame: pd.DataFrame, x: str = "n_train", value: str = "test_scor
         ax.set_xscale("log" if logx else "linear")
         if logy if logy is not None else metric == "mse" or value == "invariance_error":
             ax.set_yscale("log")
-        ax.set_xlabel({"n_train": "training-set size n", "n_params": "free parameters"}.get(x, x))
+        ax.set_xlabel({"n_train": "training-set size n", "n_params": "free parameters",
+                       "macs": "multiply-adds per sample", "activations": "hidden activations"}.get(x, x))
         ax.set_ylabel(VALUE_LABELS.get(value, value).format(metric=metric))
         ax.set_title(f"{task} task")
         ax.grid(alpha=0.3)
-    axes[0][-1].legend(fontsize=7, loc="best")
+    handles, labels = axes[0][-1].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="lower center", ncols=min(len(labels), 4), bbox_to_anchor=(0.5, 1.0),
+                  frameon=False)
     if title:
         figure.suptitle(title)
     figure.tight_layout()
@@ -90,7 +98,8 @@ def plot_exchange_rates(rates: pd.DataFrame, group_orders: dict[str, int]) -> pl
     """
     _check_columns(rates, ["task", "baseline", "n_train", "rate", "lower_bound"])
     tasks = list(dict.fromkeys(rates["task"]))
-    figure, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.4), squeeze=False)
+    figure, axes = plt.subplots(1, len(tasks), figsize=(TEXT_WIDTH * min(1.0, 0.36 * len(tasks)), 3.3),
+                                squeeze=False)
     for ax, task in zip(axes[0], tasks, strict=True):
         rows = rates[rates["task"] == task]
         for baseline in dict.fromkeys(rows["baseline"]):
@@ -111,7 +120,7 @@ def plot_exchange_rates(rates: pd.DataFrame, group_orders: dict[str, int]) -> pl
         ax.set_ylabel("exchange rate (samples needed / n)")
         ax.set_title(f"{task} task")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=8)
     figure.tight_layout()
     return figure
 
@@ -121,7 +130,7 @@ def plot_effects(table: pd.DataFrame, label: str = "claim") -> plt.Figure:
     _check_columns(table, [label, "task", "effect", "low", "high"])
     labels = list(dict.fromkeys(table[label]))
     tasks = list(dict.fromkeys(table["task"]))
-    figure, axes = plt.subplots(1, len(labels), figsize=(2.3 * len(labels), 2.8), squeeze=False)
+    figure, axes = plt.subplots(1, len(labels), figsize=(TEXT_WIDTH, 2.9), squeeze=False)
     colors = dict(zip(tasks, plt.rcParams["axes.prop_cycle"].by_key()["color"], strict=False))
     for ax, name in zip(axes[0], labels, strict=True):
         rows = table[table[label] == name].reset_index(drop=True)
@@ -131,8 +140,8 @@ def plot_effects(table: pd.DataFrame, label: str = "claim") -> plt.Figure:
             ax.errorbar([i], [row["effect"]], yerr=error if np.isfinite(error).all() else None, fmt="o",
                         color=colors[row["task"]], capsize=3)
         ax.axhline(0, color="black", linewidth=0.8)
-        ax.set_xticks(positions, rows["task"], fontsize=7)
-        ax.set_title(name, fontsize=8)
+        ax.set_xticks(positions, rows["task"], rotation=90)
+        ax.set_title(name.split()[0])
         ax.grid(alpha=0.3, axis="y")
     axes[0][0].set_ylabel("effect (positive: as claimed)")
     figure.tight_layout()
@@ -170,12 +179,50 @@ def plot_ladder(frame: pd.DataFrame, value: str = "test_score") -> plt.Figure:
     return figure
 
 
+def plot_learning_rates(rates: pd.DataFrame) -> plt.Figure:
+    """Heat map per task of the tuned learning rates: families (rows) against the size each bucket
+    was tuned at (columns), coloured by log10 of the rate; a rate at the edge of what was tried is
+    marked with an asterisk."""
+    _check_columns(rates, ["task", "family", "n_train", "lr", "lr_at_edge"])
+    tasks = list(dict.fromkeys(rates["task"]))
+    figure, axes = plt.subplots(1, len(tasks), figsize=(TEXT_WIDTH, 2.9), squeeze=False)
+    low, high = np.log10(rates["lr"].min()), np.log10(rates["lr"].max())
+    for ax, task in zip(axes[0], tasks, strict=True):
+        rows = rates[rates["task"] == task]
+        grid = rows.pivot_table(index="family", columns="n_train", values="lr", aggfunc="first")
+        edges = rows.pivot_table(index="family", columns="n_train", values="lr_at_edge", aggfunc="first")
+        image = ax.imshow(np.log10(grid.to_numpy(dtype=float)), cmap="viridis", vmin=low, vmax=high,
+                          aspect="auto")
+        for (i, j), rate in np.ndenumerate(grid.to_numpy(dtype=float)):
+            if np.isfinite(rate):
+                mark = "*" if bool(edges.iloc[i, j]) else ""
+                ax.text(j, i, f"{rate:.0e}{mark}".replace("e-0", "e-"), ha="center", va="center", fontsize=8,
+                        color="white" if np.log10(rate) < (low + high) / 2 else "black")
+        ax.set_xticks(range(grid.shape[1]), [str(n) for n in grid.columns])
+        ax.set_yticks(range(grid.shape[0]), grid.index if ax is axes[0][0] else [""] * grid.shape[0])
+        ax.set_xlabel("tuned at n")
+        ax.set_title(f"{task} task")
+    figure.colorbar(image, ax=axes[0].tolist(), label="log10 learning rate", shrink=0.9)
+    return figure
+
+
 # Figures are drawn at most TEXT_WIDTH inches wide, so that at the book's text width (about 8 inches
 # at 100 dpi) they are shown near 1:1 and every tick label keeps at least 9 pt.
 TEXT_WIDTH = 8.0
 BOOK_RC = {"figure.dpi": 100, "savefig.dpi": 100, "font.size": 10.5, "axes.titlesize": 10.5,
            "axes.labelsize": 10.5, "xtick.labelsize": 10, "ytick.labelsize": 10, "legend.fontsize": 9,
            "figure.titlesize": 11}
+
+
+def table(frame: pd.DataFrame, digits: int = 3):
+    """A results table as a reader sees it: numbers rounded to ``digits`` decimals, no row numbers
+    (a meaningful index is kept), ready to ``glue`` into a captioned figure."""
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")
+    styler = frame.style.format(precision=digits, na_rep="–", thousands=",")
+    if isinstance(frame.index, pd.RangeIndex):
+        styler = styler.hide(axis="index")
+    return styler
 
 
 def book_style() -> None:

@@ -37,12 +37,12 @@ def test_curves_have_a_panel_per_task_and_a_band_per_family():
         assert len(ax.get_lines()) == 2 and len(ax.collections) == 2  # mean lines, CI bands
         assert ax.get_xscale() == "log"
     assert figure.axes[1].get_yscale() == "log"  # MSE on a log scale
-    assert [t.get_text() for t in figure.axes[-1].get_legend().get_texts()] == ["mlp", "shared"]
+    assert [t.get_text() for t in figure.legends[0].get_texts()] == ["mlp", "shared"]
 
 
 def test_curves_report_diverged_runs_in_the_legend():
     figure = plots.plot_curves(records(diverged_seed=0), x="n_params")
-    labels = [t.get_text() for t in figure.axes[-1].get_legend().get_texts()]
+    labels = [t.get_text() for t in figure.legends[0].get_texts()]
     assert labels == ["mlp (3 diverged)", "shared (3 diverged)"]
     assert figure.axes[0].get_xlabel() == "free parameters"
 
