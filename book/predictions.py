@@ -98,6 +98,7 @@ for family in ("unconstrained", "invariant", "augmented"):
     glue(f"pr_pooled_{family}", ", ".join(f"{r.ratio:.3f} [{r.low:.3f}, {r.high:.3f}]"
                                          for r in rows.itertuples()), display=False)
     glue(f"pr_holds_{family}", f"{int(rows['holds_one'].sum())} of {len(rows)}", display=False)
+glue("pr_n_seeds", str(linear["seed"].nunique()), display=False)
 glue("pr_distance_exact", f"{max(distance['unconstrained'], distance['invariant']):.1e}", display=False)
 glue("pr_distance_aug", f"{distance['augmented']:.1e}", display=False)
 gap = linear.assign(gap=linear["test_mse"] - linear["train_mse"])
@@ -120,7 +121,7 @@ glue("pr_bad_sizes", ", ".join(f"{r.task} {r.family} n = {r.n_train} ({r.relativ
 # {glue:text}`pr_pooled_invariant` (invariant); the interval holds 1 on
 # {glue:text}`pr_holds_unconstrained` and {glue:text}`pr_holds_invariant` tasks. The largest
 # relative deviation of a size's mean from its formula is {glue:text}`pr_dev_unconstrained`
-# (unconstrained) and {glue:text}`pr_dev_invariant` (invariant): with 10 seeds, near n ≈ d + 8 the
+# (unconstrained) and {glue:text}`pr_dev_invariant` (invariant): with {glue:text}`pr_n_seeds` seeds, near n ≈ d + 8 the
 # excess risk is heavy-tailed (an inverse-Wishart mean), so single sizes there scatter widely
 # around the formula. Sizes whose interval misses the formula: {glue:text}`pr_bad_sizes`. The
 # train–test gap of the unconstrained family deviates from σ²(d/(n−d−1) + d/n) by at most
