@@ -23,7 +23,7 @@ __all__ = ["summarize", "sign", "paired_effect", "exchange_rates", "format_rate"
            "overall_verdict", "claims_table", "controls_table", "holm", "one_sided_p", "ladder_arm",
            "crossover", "crossovers_table", "LADDER_COMPARISONS", "PRIMARY_ENDPOINTS", "CLAIM_NAMES",
            "seed_variance_effect", "shared_advantage", "matched_sizes",
-           "size_to_reach"]
+           "size_to_reach", "power_law", "power_law_table"]
 
 
 def summarize(frame: pd.DataFrame, by: list[str], value: str = "test_score") -> pd.DataFrame:
@@ -427,3 +427,67 @@ def size_to_reach(frame: pd.DataFrame, x: str, target: float, value: str = "test
         found[family] = _crossing(curve.index.to_numpy(dtype=float), curve.to_numpy(), target, larger_better)
     return found
 
+
+
+def _fit_power_law(n: np.ndarray, err: np.ndarray) -> tuple[float, float, float]:
+    """Least-squares ``err = a * n**-b + c`` (``a, b, c >= 0``); for each ``b`` on a grid the
+    best ``a, c`` are linear (clipped at zero), then ``b`` is refined by a bounded scalar search."""
+    from scipy.optimize import minimize_scalar
+
+    def solve(b: float) -> tuple[float, float, float]:
+        design = np.column_stack([n ** -b, np.ones_like(n)])
+        (a, c), *_ = np.linalg.lstsq(design, err, rcond=None)
+        a, c = max(a, 0.0), max(c, 0.0)
+        if a == 0.0 or c == 0.0:  # refit the one free term with the other at zero
+            a = max(float(np.dot(n ** -b, err - c) / np.dot(n ** -b, n ** -b)), 0.0)
+            c = max(float(np.mean(err - a * n ** -b)), 0.0)
+        return a, c, float(np.sum((a * n ** -b + c - err) ** 2))
+
+    grid = np.linspace(0.01, 3.0, 60)
+    start = grid[int(np.argmin([solve(b)[2] for b in grid]))]
+    best = minimize_scalar(lambda b: solve(b)[2], bounds=(max(start - 0.05, 1e-3), start + 0.05),
+                           method="bounded")
+    b = float(best.x)
+    a, c, _ = solve(b)
+    return a, b, c
+
+
+def power_law(sizes, errors, n_boot: int = 500, seed: int = 0, level: float = 0.95) -> dict:
+    """Fit ``err(n) = a * n**(-b) + c`` (Hestness et al. 2017) to per-seed errors at each size.
+
+    ``sizes`` and ``errors`` are equal-length sequences (one entry per seed and size; errors are
+    normalised MSE or 1 - accuracy). Intervals on ``b`` and ``c`` are percentile bootstraps that
+    resample seeds within each size. Returns ``a, b, c, b_low, b_high, c_low, c_high``.
+    """
+    n, err = np.asarray(sizes, dtype=float), np.asarray(errors, dtype=float)
+    if n.shape != err.shape or n.ndim != 1:
+        raise ValueError(f"sizes and errors must be 1-d of equal length, got {n.shape} and {err.shape}")
+    if len(np.unique(n)) < 3 or np.any(n <= 0):
+        raise ValueError(f"power_law needs at least 3 distinct positive sizes, got {sorted(set(n))}")
+    keep = np.isfinite(err)
+    n, err = n[keep], err[keep]
+    a, b, c = _fit_power_law(n, err)
+    rng = np.random.default_rng(seed)
+    groups = [np.flatnonzero(n == size) for size in np.unique(n)]
+    draws = []
+    for _ in range(n_boot):
+        index = np.concatenate([rng.choice(g, size=len(g)) for g in groups])
+        draws.append(_fit_power_law(n[index], err[index]))
+    draws = np.asarray(draws)
+    tail = (1 - level) / 2 * 100
+    (b_low, c_low), (b_high, c_high) = np.percentile(draws[:, 1:], [tail, 100 - tail], axis=0)
+    return {"a": a, "b": b, "c": c, "b_low": float(b_low), "b_high": float(b_high),
+            "c_low": float(c_low), "c_high": float(c_high)}
+
+
+def power_law_table(frame: pd.DataFrame, value: str = "normalised_score", n_boot: int = 500) -> pd.DataFrame:
+    """``power_law`` per (task, family) of a size sweep; the error is ``value`` for regression and
+    ``1 - value`` for accuracy. Families with fewer than 3 sizes are skipped."""
+    rows = []
+    for (task, family), part in frame.groupby(["task", "family"], sort=False):
+        if part["n_train"].nunique() < 3:
+            continue
+        error = part[value] if part["metric"].iloc[0] != "accuracy" else 1 - part[value]
+        fit = power_law(part["n_train"].to_numpy(), error.to_numpy(), n_boot=n_boot)
+        rows.append({"task": task, "family": family, **fit})
+    return pd.DataFrame(rows, columns=["task", "family", "a", "b", "c", "b_low", "b_high", "c_low", "c_high"])
