@@ -15,6 +15,29 @@
 # %% [markdown]
 # # Is symmetry-induced parameter sharing an inductive bias?
 #
+# **Abstract.** When a task has an exact symmetry, a network can be told about it by tying its
+# weights so that it is invariant by construction. We rerun and extend an empirical study of
+# whether that *parameter sharing* is an inductive bias {cite}`kim2025sharing`, on three toy tasks
+# with an exact symmetry, against a plain MLP and an MLP trained with augmentation, with budgets
+# that grow with the data, learning rates tuned for every family, {glue:text}`intro_seeds` data
+# seeds per cell and pre-declared tests with Holm's correction. Of the study's five claims, robustness
+# to an orbit shift (1a) is **{glue:text}`intro_claim_1a`**, lower variance across seeds (1b)
+# **{glue:text}`intro_claim_1b`**, a smaller train–test gap (2) **{glue:text}`intro_claim_2`**, a
+# larger gain with little data (3) **{glue:text}`intro_claim_3`**, a larger gain at small capacity
+# (4) **{glue:text}`intro_claim_4`** and beating a dense model of equal parameter count (5)
+# **{glue:text}`intro_claim_5`**. Given {glue:text}`intro_headline_n` samples, the shared model's
+# score costs the MLP {glue:text}`intro_rate_set` as many samples on the set task,
+# {glue:text}`intro_rate_ring` on the ring and {glue:text}`intro_rate_grid` on the grid. In
+# parameter space, networks with fixed random entries (W-Asymmetric) are linearly connected without
+# any alignment: their loss barrier on handwritten digits is {glue:text}`intro_barrier_wasym`
+# against {glue:text}`intro_barrier_mlp` for two unaligned standard MLPs.
+#
+# ```{glue:figure} tab_glance
+# :name: tab-glance
+#
+# Results at a glance: each question, its answer on this build, and the chapter that shows it.
+# ```
+#
 # When a task has an exact symmetry — the answer does not change if the inputs are permuted,
 # rotated or reflected in some way — there are three ways to tell a neural network about it:
 #
@@ -32,7 +55,58 @@
 # Every number and figure in this book is computed when the chapter runs, by the `symsharing`
 # package that sits beside it.
 
-# %%
+# %% tags=["remove-cell"]
+import pandas as pd
+from myst_nb import glue
+
+from symsharing import analysis, connectivity, experiments, plots
+
+plots.book_style()
+results = {name: experiments.run_experiment(name) for name in experiments.STUDY_AXES}
+robustness_config = experiments.config_for("robustness")
+reference_n = sorted(robustness_config.n_trains)[len(robustness_config.n_trains) // 2]
+claims = analysis.claims_table(results, reference_n, experiments.run_experiment("seed-variance"))
+overall = claims.drop_duplicates("claim").set_index("claim")["overall"]
+for claim, verdict in overall.items():
+    glue(f"intro_claim_{claim.split()[0]}", verdict, display=False)
+glue("intro_seeds", str(len(robustness_config.seeds)), display=False)
+rates = analysis.exchange_rates(results["sample-efficiency"], baselines=("mlp",))
+headline_n = 64
+for task in sorted(rates["task"].unique()):
+    row = rates[(rates["task"] == task) & (rates["n_train"] == headline_n)].iloc[0]
+    glue(f"intro_rate_{task}", analysis.format_rate(row["rate"], row["lower_bound"], row["upper_bound"]),
+         display=False)
+glue("intro_headline_n", str(headline_n), display=False)
+barriers = experiments.run_experiment("mode-connectivity")
+means = connectivity.summarize(barriers.to_dict("records"))
+wasym, mlp = means["digits", "w-asym"][0], means["digits", "mlp"][0]
+glue("intro_barrier_wasym", f"{wasym:.3f}", display=False)
+glue("intro_barrier_mlp", f"{mlp:.3f}", display=False)
+ladder = analysis.crossovers_table(experiments.run_experiment("symmetry-ladder"))
+s16 = ladder[(ladder["larger"] == "S16") & (ladder["smaller"] == "mlp")].iloc[0]["finding"]
+verdict = {code: overall[name] for code, name in analysis.CLAIM_NAMES.items()}
+
+
+def link(page: str, title: str) -> str:
+    return f'<a href="{page}.html">{title}</a>'
+
+
+glance = pd.DataFrame([
+    ("Does sharing survive an orbit shift? (1a)", verdict["1a"], link("robustness", "Symmetric robustness")),
+    ("Less variance across seeds? (1b)", verdict["1b"], link("discussion", "Discussion")),
+    ("Smaller train–test gap? (2)", verdict["2"], link("generalization", "Generalization")),
+    ("Larger gain with little data? (3)", verdict["3"], link("sample_efficiency", "Sample efficiency")),
+    ("Larger gain at small capacity? (4)", verdict["4"], link("parameter_efficiency", "Parameter efficiency")),
+    ("Beats a dense model of equal size? (5)", verdict["5"], link("parameter_efficiency", "Parameter efficiency")),
+    ("Where does a wrong group (S16 on the ring) stop paying?", s16, link("symmetry_ladder", "Wrong groups")),
+    ("Are W-Asymmetric networks connected without alignment?",
+     f"barrier {wasym:.3f} against {mlp:.3f} unaligned", link("paramspace", "Parameter space")),
+    ("What does theory predict, and does the pipeline land on it?", "see the calibration",
+     link("predictions", "What theory predicts")),
+], columns=["question", "answer (this build)", "chapter"])
+glue("tab_glance", plots.table(glance), display=False)
+
+# %% tags=["hide-input"]
 import symsharing
 from symsharing.groups import grid_dihedral, symmetric
 from symsharing.tasks import TASKS

@@ -69,10 +69,30 @@ glue("repro_runs", f"{runs:,}", display=False)
 
 # %% [markdown]
 # In the {glue:text}`repro_mode` configuration used for this build, the {glue:text}`repro_runs`
-# runs of the study took {glue:text}`repro_minutes` minutes of compute on this machine (one
-# thread; training and scoring, not counting the learning-rate pilots and start-up).
+# runs of the study took {glue:text}`repro_minutes` minutes of compute on this machine (summed
+# over worker processes of one thread each; training and scoring, not counting the learning-rate
+# pilots and start-up). Wall-clock time is lower: the workers share the cores.
 
 # %% [markdown]
+# ## Every result in one file
+#
+# The package writes every experiment's records, every tuned learning rate and the theory
+# chapter's calibration runs to `results/` (reading them from the results cache, so nothing is
+# retrained here), and packs them into one archive:
+
+# %% tags=["hide-input"]
+from symsharing import provenance, theory
+
+written = [experiments.write_results(name, experiments.run_experiment(name)) for name in experiments.EXPERIMENTS]
+written.append(experiments.write_results("learning-rates", experiments.learning_rates()))
+written.append(experiments.write_results("theory-linear", theory.linear_calibration()))
+archive = provenance.zip_results(provenance.RESULTS_DIR / "symsharing-results.zip")
+print("\n".join(sorted(path.name for path in written)))
+print(f"-> {archive.name}")
+
+# %% [markdown]
+# Download them all: {download}`symsharing-results.zip <../results/symsharing-results.zip>`.
+#
 # ## How long each chapter took in this build
 #
 # The table below is filled in by the book build itself (myst-nb's execution statistics): the
