@@ -166,29 +166,54 @@ class WAsymmetricMLP(MLP):
     Mask and fixed values come from ``torch.Generator().manual_seed(seed)`` alone, so two networks
     with the same ``seed`` share them in every process; the free weights and biases are initialised
     as in ``MLP`` from the global torch RNG. With ``n_fixed = 0`` it is an ``MLP``.
+
+    ``n_fixed`` and ``fixed_std`` are each either one value for every layer or a sequence with one
+    value per linear layer (``depth + 1`` of them, input layer first), as in Lim et al. (2024),
+    who fix 64 of 784 entries per row with κ = 1, 1, 0.5 in the first three layers and 256 of 512
+    with κ = 0.25 in the output layer. ``self.n_fixed`` and ``self.fixed_std`` keep what was given
+    (an int and a float, or tuples).
     """
 
-    def __init__(self, n_in: int, n_out: int, width: int, depth: int = 2, *, n_fixed: int,
-                 fixed_std: float, seed: int):
+    def __init__(self, n_in: int, n_out: int, width: int, depth: int = 2, *, n_fixed,
+                 fixed_std, seed: int):
         super().__init__(n_in, n_out, width, depth)
-        n_fixed = check_int(n_fixed, "n_fixed")
-        smallest_fan_in = min(layer.in_features for layer in self.layers)
-        if not 0 <= n_fixed <= smallest_fan_in:
-            raise ValueError(f"n_fixed must be in [0, {smallest_fan_in}] (the smallest fan-in), "
-                             f"got {n_fixed}")
-        if isinstance(fixed_std, bool) or not isinstance(fixed_std, (int, float)) \
-                or not math.isfinite(fixed_std) or fixed_std < 0:
-            raise ValueError(f"fixed_std must be a finite number >= 0, got {fixed_std!r}")
-        self.n_fixed, self.fixed_std, self.seed = n_fixed, float(fixed_std), check_int(seed, "seed")
+        n_layers = len(self.layers)
+        counts = _per_layer(n_fixed, n_layers, "n_fixed")
+        stds = _per_layer(fixed_std, n_layers, "fixed_std")
+        counts = [check_int(count, "n_fixed") for count in counts]
+        for count, layer in zip(counts, self.layers, strict=True):
+            if not 0 <= count <= layer.in_features:
+                raise ValueError(f"n_fixed must be in [0, {layer.in_features}] (the fan-in of a "
+                                 f"layer with {layer.in_features} inputs), got {count}")
+        for std in stds:
+            if isinstance(std, bool) or not isinstance(std, (int, float)) \
+                    or not math.isfinite(std) or std < 0:
+                raise ValueError(f"fixed_std must be a finite number >= 0, got {std!r}")
+        stds = [float(std) for std in stds]
+        self.n_fixed = tuple(counts) if not isinstance(n_fixed, int) else counts[0]
+        self.fixed_std = tuple(stds) if not isinstance(fixed_std, (int, float)) else stds[0]
+        self.seed = check_int(seed, "seed")
         generator = torch.Generator().manual_seed(seed)
         fixed_layers = []
-        for layer in self.layers:
+        for layer, count, std in zip(self.layers, counts, stds, strict=True):
             shape = (layer.out_features, layer.in_features)
-            chosen = torch.rand(shape, generator=generator).argsort(dim=1)[:, :n_fixed]  # (out, n_fixed)
+            chosen = torch.rand(shape, generator=generator).argsort(dim=1)[:, :count]  # (out, n_fixed)
             mask = torch.zeros(shape, dtype=torch.bool).scatter_(1, chosen, True)  # (out, in)
-            values = self.fixed_std * torch.randn(shape, generator=generator)  # (out, in)
+            values = std * torch.randn(shape, generator=generator)  # (out, in)
             fixed_layers.append(FixedEntryLinear(layer, mask, values.to(layer.weight.dtype)))
         self.layers = nn.ModuleList(fixed_layers)
+
+
+def _per_layer(value, n_layers: int, name: str) -> list:
+    """``value`` repeated for ``n_layers`` layers, or the sequence itself checked to have that length."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != n_layers:
+            raise ValueError(f"{name} must be one value or {n_layers} values (one per linear "
+                             f"layer), got {len(value)}: {value!r}")
+        return list(value)
+    if isinstance(value, (str, bytes)) or hasattr(value, "__len__"):
+        raise TypeError(f"{name} must be a number or a list/tuple of numbers, got {value!r}")
+    return [value] * n_layers
 
 
 class SigmaAsymmetricMLP(MLP):

@@ -163,3 +163,33 @@ def test_bad_arguments_are_rejected():
         SigmaAsymmetricMLP(5, 3, 8, seed=None)
     with pytest.raises(TypeError):
         WAsymmetricMLP(5, 3, 8, 2, 2, 1.0, 0)  # keyword-only
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_w_asymmetric_per_layer_counts_and_scales(dtype):
+    counts, stds = (2, 4, 1), (1.0, 0.5, 0.25)
+    model = WAsymmetricMLP(5, 3, 8, n_fixed=counts, fixed_std=stds, seed=4).to(dtype)
+    for layer, count, std in zip(model.layers, counts, stds, strict=True):
+        assert (layer.fixed_mask.sum(dim=1) == count).all()
+        fixed = layer.fixed_values[layer.fixed_mask]  # (out * count,)
+        assert torch.equal(layer.weight.detach()[layer.fixed_mask], fixed)
+        assert fixed.abs().max() < 8 * std
+    assert model.n_fixed == counts and model.fixed_std == stds
+    x = classification_data(4)[0].to(dtype)
+    assert model(x).dtype == dtype
+
+
+def test_w_asymmetric_uniform_sequence_equals_int():
+    a = WAsymmetricMLP(5, 3, 8, n_fixed=3, fixed_std=0.7, seed=9)
+    b = WAsymmetricMLP(5, 3, 8, n_fixed=[3, 3, 3], fixed_std=[0.7, 0.7, 0.7], seed=9)
+    for la, lb in zip(a.layers, b.layers, strict=True):
+        assert torch.equal(la.fixed_mask, lb.fixed_mask)
+
+
+def test_w_asymmetric_per_layer_bad_lengths():
+    with pytest.raises(ValueError, match="n_fixed"):
+        WAsymmetricMLP(5, 3, 8, n_fixed=(1, 2), fixed_std=1.0, seed=0)
+    with pytest.raises(ValueError, match="fixed_std"):
+        WAsymmetricMLP(5, 3, 8, n_fixed=1, fixed_std=(1.0,), seed=0)
+    with pytest.raises(ValueError, match="n_fixed"):
+        WAsymmetricMLP(5, 3, 8, n_fixed=(1, 9, 1), fixed_std=1.0, seed=0)  # hidden fan-in is 8
