@@ -21,7 +21,7 @@ import torch
 from symsharing._checks import check_int
 from symsharing.groups import PermutationGroup, cyclic, grid_dihedral, symmetric
 
-__all__ = ["Task", "SetTask", "RingTask", "GridTask", "TASKS", "get_task"]
+__all__ = ["Task", "SetTask", "RingTask", "GridTask", "TASKS", "STUDY_TASKS", "get_task"]
 
 
 def _check_count(n, seed) -> tuple[int, int]:
@@ -233,6 +233,8 @@ class GridTask(Task):
 
 
 TASKS: dict[str, Task] = {task.name: task for task in (SetTask(), RingTask(), GridTask())}
+# the study's tasks: the axes loop over these, so variants registered in TASKS stay out of them
+STUDY_TASKS: tuple[str, ...] = ("set", "ring", "grid")
 
 
 def get_task(name: str) -> Task:

@@ -184,3 +184,9 @@ def test_label_bad_shapes(task):
         task.label(torch.zeros(n))
     with pytest.raises(TypeError, match="X must be a torch.Tensor, got list"):
         task.label([[0.0] * n])
+
+
+def test_study_tasks_are_the_three_registered_tasks():
+    from symsharing.tasks import STUDY_TASKS, TASKS
+    assert STUDY_TASKS == ("set", "ring", "grid")
+    assert all(name in TASKS for name in STUDY_TASKS)
