@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"output folder (default: {DEFAULT_OUT})")
     run.add_argument("--scheduler", metavar="ADDRESS",
                      help="Dask distributed scheduler (e.g. tcp://127.0.0.1:8786): one task per experiment")
+    run.add_argument("--workers", type=_positive_int, metavar="N",
+                     help="worker processes that train the stacks (default: $SYMSHARING_WORKERS, else "
+                          "the number of CPU cores)")
     commands.add_parser("bench", add_help=False, help="benchmark training (see 'bench --help')",
                         description="Benchmark training; arguments go to symsharing.bench.")
     return parser
@@ -164,6 +167,8 @@ def _run(args, parser: argparse.ArgumentParser) -> int:
     names = known if args.name == "all" else [args.name]
     if args.quick:
         os.environ["SYMSHARING_QUICK"] = "1"
+    if args.workers is not None:
+        os.environ["SYMSHARING_WORKERS"] = str(args.workers)
     from .settings import is_quick
 
     quick = is_quick()  # resolved here, so that remote workers follow this process's choice

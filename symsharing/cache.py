@@ -34,7 +34,8 @@ class CacheCorruptionWarning(UserWarning):
 
 # Modules that only present results (figures, widgets, the command line, the benchmark): editing
 # them cannot change a number, so they stay out of the key and do not invalidate the cache.
-PRESENTATION_MODULES = frozenset({"__main__.py", "plots.py", "widgets.py", "bench.py", "provenance.py"})
+PRESENTATION_MODULES = frozenset({"__main__.py", "plots.py", "plots_theory.py", "widgets.py", "bench.py",
+                                  "provenance.py"})
 
 
 def code_hash(package_dir: Path | None = None) -> str:
