@@ -108,7 +108,7 @@ CATALOGUE = [
          r"count_parameters expects a torch.nn.Module, got list"),
     case("w-asym-too-many-fixed",
          lambda: WAsymmetricMLP(4, 2, 8, n_fixed=5, fixed_std=1.0, seed=0), ValueError,
-         r"n_fixed must be in \[0, 4\] \(the smallest fan-in\), got 5"),
+         r"n_fixed must be in \[0, 4\] \(the fan-in of a layer with 4 inputs\), got 5"),
     case("w-asym-std", lambda: WAsymmetricMLP(4, 2, 8, n_fixed=1, fixed_std=-1.0, seed=0), ValueError,
          r"fixed_std must be a finite number >= 0, got -1.0"),
     case("sigma-asym-seed", lambda: SigmaAsymmetricMLP(4, 2, 8, seed="0"),
