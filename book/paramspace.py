@@ -29,7 +29,7 @@
 #    networks that have none {cite}`lim2024asymmetric` — should lower it.
 # 3. Weight tying by a task's group removes some parameter redundancy: what does it leave?
 
-# %%
+# %% tags=["remove-cell"]
 import copy
 import math
 
@@ -50,8 +50,11 @@ from symsharing.connectivity import (
 )
 from symsharing.models import MLP, SharedMLP, SigmaAsymmetricMLP, WAsymmetricMLP, count_parameters
 from symsharing.paramspace import permutation_group_order, permute_hidden, rescale_hidden
+from symsharing.plots import book_style
 from symsharing.tasks import get_task
 from symsharing.testing import default_tolerance
+
+book_style()
 
 # %% [markdown]
 # ## The symmetries, exactly
@@ -63,7 +66,7 @@ from symsharing.testing import default_tolerance
 # apply them to every hidden layer at once; we compare the outputs on random inputs, in float32
 # and float64.
 
-# %%
+# %% tags=["hide-input"]
 generator = torch.Generator().manual_seed(0)
 rows = []
 for dtype in (torch.float32, torch.float64):
@@ -85,7 +88,7 @@ pd.DataFrame(rows)
 # does one function have? Permutations alone give $\prod_l (\text{width}_l)!$ of them (more when
 # some are equal, and a continuum of rescalings on top):
 
-# %%
+# %% tags=["hide-input"]
 def scientific(n: int) -> str:
     """An exact integer in scientific notation (too large for a float)."""
     digits = str(n)
@@ -110,7 +113,7 @@ glue("perm_order_64", scientific(order_64), display=False)
 # which does not commute with permutations (or rescalings). The same moves now change the
 # function; a `SharedMLP`, on the other hand, keeps an exact symmetry: permuting its *channels*.
 
-# %%
+# %% tags=["hide-input"]
 ring = get_task("ring")
 x = ring.sample(256, seed=0)[0]  # (batch, 16)
 torch.manual_seed(0)
@@ -138,16 +141,16 @@ pd.DataFrame([{"model": name, "free parameters": count_parameters(model),
 # task of this book (does a motif occur around a ring of 16 bits, binary). Everything is cached on
 # disk by configuration and code.
 
-# %%
+# %% tags=["hide-input"]
 configs = {name: chapter_config(name) for name in ("digits", "ring")}
 records = (mode_connectivity("digits", ("mlp", "w-asym", "sigma-asym"))
            + mode_connectivity("ring", ("mlp", "w-asym", "sigma-asym", "shared")))
 pd.DataFrame(configs).T[["n_pairs", "width", "depth", "steps", "lr", "batch_size", "n_fixed", "fixed_std"]]
 
-# %%
+# %% tags=["hide-input"]
 ARMS = {"mlp": "standard, unaligned", "mlp-aligned": "standard, weight-matched",
         "w-asym": "W-Asym, unaligned", "sigma-asym": "σ-Asym, unaligned"}
-fig, axes = plt.subplots(2, 2, figsize=(10, 7), sharex=True)
+fig, axes = plt.subplots(2, 2, figsize=(8, 6), sharex=True)
 for row, task in enumerate(("digits", "ring")):
     for column, (quantity, label) in enumerate((("loss", "test loss"), ("score", "test accuracy"))):
         ax = axes[row, column]
@@ -155,15 +158,26 @@ for row, task in enumerate(("digits", "ring")):
             alpha, mean, low, high = curve_band(records, task, family, quantity)
             ax.plot(alpha, mean, label=name)
             ax.fill_between(alpha, low, high, alpha=0.2)
-        ax.set(title=f"{task}: {label}", xlabel="α (0 = network A, 1 = network B)")
-axes[0, 0].legend()
+        ax.set(title=f"{task}: {label}", xlabel="α (0 = A, 1 = B)")
+handles, labels = axes[0, 0].get_legend_handles_labels()
+fig.legend(handles, labels, loc="lower center", ncols=2, bbox_to_anchor=(0.5, 1.0), frameon=False)
 fig.tight_layout()
+glue("fig_interpolation", fig, display=False)
+plt.close(fig)
 
 # %% [markdown]
-# Mean over pairs, band: 95% confidence interval (Student t over pairs). The barrier per arm, on
-# the test set (as Lim et al. report it) and on the training set:
+# ```{glue:figure} fig_interpolation
+# :name: fig-interpolation
+#
+# Test loss (left) and test accuracy (right) along the straight line between the two networks of
+# a pair, on digits (top) and the ring task (bottom), for each arm: mean over pairs, band: 95 %
+# confidence interval (Student t over pairs). A bump in the loss is a barrier; a flat line is
+# linear mode connectivity.
+# ```
+#
+# The barrier per arm, on the test set (as Lim et al. report it) and on the training set:
 
-# %%
+# %% tags=["hide-input"]
 barriers, drops = summarize(records, "barrier"), summarize(records, "score_drop")
 train_barriers = summarize(records, "train_barrier")
 
@@ -179,7 +193,7 @@ table = pd.DataFrame({f"{task}, {split}": {ARMS[family]: cell(source[task, famil
 table.index.name = "loss barrier (nats), mean [95% CI]"
 display(table)
 
-# %%
+# %% tags=["hide-input"]
 order = {task: barrier_order(records, task) for task in ("digits", "ring")}
 for task in order:
     agrees = tuple(order[task]) == LIM_ORDER
@@ -223,7 +237,7 @@ glue("n_fixed_digits", str(configs["digits"]["n_fixed"]), display=False)
 # weight matching connects two MLPs? On the ring, with {glue:text}`shared_channels` channels (about
 # the MLP's parameter count):
 
-# %%
+# %% tags=["hide-input"]
 glue("shared_channels", str(configs["ring"]["shared_channels"]), display=False)
 BRIDGE = {"mlp": "MLP, unaligned", "mlp-aligned": "MLP, weight-matched",
           "shared": "SharedMLP, unaligned", "shared-aligned": "SharedMLP, channel-matched",
@@ -252,7 +266,7 @@ display(bridge)
 # $C_{16} \wr S_c$ (a rotation per channel, then a permutation of channels), of order
 # $16^c \cdot c!$, and channel matching searches only its $c!$ permutations:
 
-# %%
+# %% tags=["hide-input"]
 shared = models["SharedMLP (C16)"]
 rolled = copy.deepcopy(shared)
 with torch.no_grad():
@@ -284,7 +298,7 @@ glue("rotation_matching_helps", "brings" if rotation_helps else "does not bring"
 # above (two per pair), the number of steps until the moving average (25 steps) of the mini-batch
 # cross-entropy first falls to a target:
 
-# %%
+# %% tags=["hide-input"]
 targets = {"digits": 0.1, "ring": 0.3}
 cost_rows = []
 for task, target in targets.items():

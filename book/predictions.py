@@ -47,7 +47,7 @@
 # augmented least squares equals the invariant solution; training with one random element per
 # sample and step reaches it only as the learning rate decays.
 
-# %%
+# %% tags=["hide-input"]
 import numpy as np
 import pandas as pd
 from myst_nb import glue
@@ -63,7 +63,7 @@ pooled = theory.pooled_calibration(linear)
 print(f"{len(linear)} trained linear models; sizes per task:",
       {t: sorted(linear.loc[linear.task == t, "n_train"].unique()) for t in theory.LINEAR_TASKS})
 
-# %%
+# %% tags=["hide-input"]
 figure = plots_theory.plot_calibration(summary)
 glue("fig_calibration", figure, display=False)
 
@@ -77,7 +77,7 @@ glue("fig_calibration", figure, display=False)
 # The trained weights equal `torch.linalg.lstsq` on the same data (largest ‖ŵ − w_LS‖² over every
 # run, per family):
 
-# %%
+# %% tags=["hide-input"]
 distance = linear.groupby("family")["distance_to_ls"].max()
 distance.to_frame("largest ‖ŵ − w_LS‖²")
 
@@ -85,13 +85,13 @@ distance.to_frame("largest ‖ŵ − w_LS‖²")
 # Measured over formula, pooled over every seed and size with n ≥ 2d + 2 (95 % t interval), and
 # the share of individual sizes whose interval holds the formula:
 
-# %%
+# %% tags=["hide-input"]
 within = summary.groupby(["task", "family"])["within"].mean().rename("sizes within interval")
 table = pooled.set_index(["task", "family"]).join(within)
 largest = summary.assign(abs_dev=summary["relative_deviation"].abs()).groupby("family")["abs_dev"].max()
 table.round(3)
 
-# %%
+# %% tags=["hide-input"]
 for family in ("unconstrained", "invariant", "augmented"):
     glue(f"pr_dev_{family}", f"{largest[family]:.1%}", display=False)
     rows = pooled[pooled["family"] == family]
@@ -135,7 +135,7 @@ glue("pr_bad_sizes", ", ".join(f"{r.task} {r.family} n = {r.n_train} ({r.relativ
 # The spread over seeds, shown and not asserted: its ratio (unconstrained / invariant) approaches
 # √(d/k) only for n ≫ d.
 
-# %%
+# %% tags=["hide-input"]
 spread.round(3)
 
 # %% [markdown]
@@ -149,7 +149,7 @@ spread.round(3)
 # Rates are read from mean learning curves, with 95 % bootstrap intervals over seeds; a triangle
 # marks a lower bound (the baseline never caught up inside the sampled sizes).
 
-# %%
+# %% tags=["hide-input"]
 kernel_frame = kernels.kernel_records()
 networks = experiments.run_experiment("sample-efficiency")
 networks = networks[["task", "family", "seed", "n_train", "test_score", "metric", "diverged"]]
@@ -170,7 +170,7 @@ glue("fig_rates", figure, display=False)
 # d/k (dashed) and |G| (dotted).
 # ```
 
-# %%
+# %% tags=["hide-input"]
 def rate_text(table, task, n):
     row = table[(table["task"] == task) & (table["n_train"] == n)]
     if row.empty:
@@ -191,7 +191,7 @@ for task in tasks:
 rate_table = pd.DataFrame(rows).set_index(["task", "n"])
 rate_table.astype(str)
 
-# %%
+# %% tags=["hide-input"]
 merged = kernel_rates.merge(network_rates, on=["task", "n_train"], suffixes=("_kernel", "_network"))
 short = merged[(merged["high_network"] < merged["low_kernel"])]
 exceed = merged[(merged["low_network"] > merged["high_kernel"])]
@@ -224,7 +224,7 @@ glue("pr_exceed", ", ".join(f"{r.task} n = {r.n_train}" for r in exceed.itertupl
 # below the invariant one's; these use the exact least-squares solutions of many seeds (section 1
 # shows that training reaches them), with bootstrap intervals over seeds.
 
-# %%
+# %% tags=["hide-input"]
 epsilons = (0.2, 0.3, 0.5, 0.8)
 approximate_tasks = ("linear-set", "linear-grid")
 draws = pd.concat([theory.approximate_symmetry_draws(theory.get_linear_task(name), epsilons)
@@ -245,7 +245,7 @@ crossovers.round(2)
 # breaking ε: measured (95 % bootstrap interval over seeds) and predicted.
 # ```
 
-# %%
+# %% tags=["hide-input"]
 glue("pr_cross_within", f"{int(crossovers['within'].sum())} of {len(crossovers)}", display=False)
 glue("pr_cross_list", "; ".join(f"{r.task} ε = {r.epsilon:g}: {r.crossover:.0f} [{r.low:.0f}, {r.high:.0f}]"
                                 f" vs {r.predicted:.0f}" for r in crossovers.itertuples()), display=False)
@@ -266,7 +266,7 @@ glue("pr_cross_list", "; ".join(f"{r.task} ε = {r.epsilon:g}: {r.crossover:.0f}
 # validation set, like the study's learning rate. This is a small sweep of this chapter's own (one
 # fixed learning rate, the study's default widths, three seeds), not one of the study's axes.
 
-# %%
+# %% tags=["hide-input"]
 from symsharing import soft_sharing  # noqa: E402
 
 soft_frame = soft_sharing.soft_sharing_records()
