@@ -48,6 +48,7 @@
 # sample and step reaches it only as the learning rate decays.
 
 # %% tags=["hide-input"]
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from myst_nb import glue
@@ -66,6 +67,7 @@ print(f"{len(linear)} trained linear models; sizes per task:",
 # %% tags=["hide-input"]
 figure = plots_theory.plot_calibration(summary)
 glue("fig_calibration", figure, display=False)
+plt.close(figure)  # shown once, by its captioned glue:figure
 
 # %% [markdown]
 # ```{glue:figure} fig_calibration
@@ -161,6 +163,7 @@ orders = {t: get_task(t).group.order() for t in tasks}
 figure = plots_theory.plot_rate_comparison({"kernels": kernel_rates, "networks": network_rates},
                                            {"d/k": d_over_k, "|G|": orders})
 glue("fig_rates", figure, display=False)
+plt.close(figure)  # shown once, by its captioned glue:figure
 
 # %% [markdown]
 # ```{glue:figure} fig_rates
@@ -236,6 +239,7 @@ crossovers["predicted"] = [theory.predicted_crossover(*shapes[t], 1.0, e)
 crossovers["within"] = (crossovers["low"] <= crossovers["predicted"]) & (crossovers["predicted"] <= crossovers["high"])
 figure = plots_theory.plot_crossovers(crossovers, shapes)
 glue("fig_crossovers", figure, display=False)
+plt.close(figure)  # shown once, by its captioned glue:figure
 crossovers.round(2)
 
 # %% [markdown]
