@@ -207,8 +207,9 @@ def seed_variance_effect(frame: pd.DataFrame, task: str, n_boot: int = 4000, see
     rows = frame[(frame["task"] == task) & ~frame["diverged"]]
     components = {}
     per_data = {}
-    for family in ("mlp", "shared"):
-        table = rows[rows["family"] == family].pivot_table(index="data_seed", columns="init_seed",
+    rows = rows.assign(replicate=rows.groupby(["family", "data_seed"])["init_seed"].rank(method="dense"))
+    for family in ("mlp", "shared"):  # (data seed, k-th initialisation seed of that data seed)
+        table = rows[rows["family"] == family].pivot_table(index="data_seed", columns="replicate",
                                                              values="test_score", aggfunc="mean")
         table = table.dropna(axis=0) / _scale(frame, task)
         per_data[family] = table

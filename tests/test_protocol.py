@@ -4,6 +4,7 @@ import dataclasses
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from symsharing import analysis, experiments
@@ -100,3 +101,19 @@ def test_target_variance_is_of_the_distribution_not_the_test_set():
     task = get_task("set")
     assert experiments.target_variance("set", "ood") > 3 * experiments.target_variance("set", "test")
     assert task.kind == "regression"
+
+
+def test_seed_variance_separates_data_from_initialisation():
+    rng = np.random.default_rng(0)
+    rows = []
+    for data_seed in range(10):
+        data_effect = {"mlp": rng.normal(0, 0.05), "shared": rng.normal(0, 0.01)}
+        for k in range(3):
+            for family in ("mlp", "shared"):
+                rows.append({"task": "ring", "family": family, "data_seed": data_seed,
+                             "init_seed": 100 * k + data_seed, "metric": "accuracy", "diverged": False,
+                             "test_score": 0.8 + data_effect[family] + rng.normal(0, 0.002)})
+    found = analysis.seed_variance_effect(pd.DataFrame(rows), "ring")
+    assert found["data_seeds"] == 10 and found["init_seeds"] == 3
+    assert found["effect"] > 0.5 and found["low"] > 0 and found["p"] < 0.05  # mlp varies ~5x more
+    assert found["components"]["mlp"]["between_data"] > 10 * found["components"]["mlp"]["within_data"]
