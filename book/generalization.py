@@ -27,8 +27,8 @@
 # - **the symmetry-related shift** — the orbit shift of the robustness chapter: models trained on
 #   one pose per orbit, scored on the other poses;
 # - **shifts unrelated to the symmetry** — `task.sample_ood`, which moves the inputs but keeps the
-#   labelling rule (listed below). For the set task the OOD targets have about four times the
-#   variance of the training targets, so its scores are shown normalised by each split's own
+#   labelling rule (listed below). For the set task the OOD targets have
+#   {glue:text}`gen_ood_variance_ratio` times the variance of the training targets, so its scores are shown normalised by each split's own
 #   target variance.
 
 # %% tags=["remove-cell"]
@@ -51,6 +51,8 @@ display(Markdown(config.training.describe()))
 display(Markdown(provenance_markdown(config.seeds)))
 display(Markdown("\n".join(f"- **{task}**: {get_task(task).ood_description}" for task in config.tasks)))
 glue("gen_reference_n", f"{reference_n:,}", display=False)
+glue("gen_ood_variance_ratio", f"{experiments.target_variance('set', 'ood') / experiments.target_variance('set'):.1f}",
+     display=False)
 
 # %% [markdown]
 # One row per trained model: {download}`generalization.csv <../results/generalization.csv>`.

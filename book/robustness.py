@@ -31,9 +31,10 @@
 # images under the group (ring, $C_{16}$; grid, $D_4$) — so a model sees a single pose of every
 # orbit (`symsharing.orbits`). It is then scored on the canonical test inputs (the *slice* it was
 # trained on) and on the *rest* of their orbits: every other image under the group (ring and grid:
-# the whole orbit, exactly; set: 64 random permutations, so orbit consistency and worst-case
+# the whole orbit, exactly; set: {glue:text}`rob_sampled` random permutations, so orbit consistency and worst-case
 # scores there are upper bounds). *Orbit consistency* is the share of test points whose prediction
-# is the same over the orbit (same class; for regression, every output within 0.05). The rest of
+# is the same over the orbit (same class; for regression, every output within
+# {glue:text}`rob_tolerance`). The rest of
 # the protocol — tuned learning rates, budgets, seeds — is that of the whole study:
 
 # %% tags=["remove-cell"]
@@ -42,8 +43,9 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 from symsharing import analysis, experiments, plots
+from symsharing.families import ORBIT_ELEMENTS
 from symsharing.metrics import confidence_interval
-from symsharing.orbits import REGRESSION_TOLERANCE
+from symsharing.orbits import REGRESSION_TOLERANCE, SAMPLED_ELEMENTS
 from symsharing.provenance import provenance_markdown
 
 plots.book_style()
@@ -57,6 +59,8 @@ display(Markdown(config.training.describe()))
 display(Markdown(provenance_markdown(config.seeds)))
 glue("rob_reference_n", f"{reference_n:,}", display=False)
 glue("rob_tolerance", f"{REGRESSION_TOLERANCE:g}", display=False)
+glue("rob_sampled", str(SAMPLED_ELEMENTS), display=False)
+glue("rob_avg_elements", str(ORBIT_ELEMENTS), display=False)
 
 # %% [markdown]
 # One row per trained model: {download}`robustness.csv <../results/robustness.csv>`.
@@ -116,7 +120,7 @@ plots.plt.close(figure)
 #
 # Orbit consistency: the share of test points whose prediction is the same over their whole orbit
 # (regression: within {glue:text}`rob_tolerance`). Models tied by the task's group and the MLP
-# averaged over the whole orbit are at 1 by construction; averaging over 16 random elements of
+# averaged over the whole orbit are at 1 by construction; averaging over {glue:text}`rob_avg_elements` random elements of
 # $S_8$ (set task) is not a whole orbit.
 # ```
 
