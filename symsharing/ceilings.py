@@ -12,11 +12,10 @@ task's group (or a subgroup of it) has ceiling 1: labels are constant on its orb
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 from .groups import PermutationGroup
+from .orbits import _is_symmetric
 from .tasks import RingTask, Task
 
 __all__ = ["ring_inputs", "input_probabilities", "orbit_ids", "ceiling", "label_mixing"]
@@ -41,10 +40,6 @@ def input_probabilities(task: Task, split: str = "test") -> torch.Tensor:
     density = task.ood_density if split == "ood" else task.density
     ones = (ring_inputs(task.group.n) > 0).sum(1).double()  # (2^n,)
     return density**ones * (1 - density) ** (task.group.n - ones)
-
-
-def _is_symmetric(group: PermutationGroup) -> bool:
-    return group.order() == math.factorial(group.n)
 
 
 def orbit_ids(group: PermutationGroup, X: torch.Tensor) -> torch.Tensor:
