@@ -2,6 +2,7 @@
 
 import copy
 import math
+import os
 import re
 
 import pytest
@@ -263,3 +264,25 @@ def test_worker_count_is_read_from_the_environment(monkeypatch):
     assert parallel.worker_count() >= 1
     with pytest.raises(ValueError, match="workers must be >= 1"):
         parallel.worker_count(0)
+
+
+def test_device_setting_defaults_to_cpu_and_rejects_bad_values(monkeypatch):
+    from symsharing import settings
+
+    monkeypatch.delenv("SYMSHARING_DEVICE", raising=False)
+    assert settings.device() == "cpu"
+    monkeypatch.setenv("SYMSHARING_DEVICE", "CPU")
+    assert settings.device() == "cpu"
+    with pytest.raises(ValueError, match="tpu"):
+        settings.device("tpu")
+
+
+def test_cuda_asked_without_a_gpu_is_a_clear_error(monkeypatch):
+    from symsharing import settings
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    environ = {k: v for k, v in os.environ.items() if k != "CUBLAS_WORKSPACE_CONFIG"}
+    monkeypatch.setattr(settings.os, "environ", environ)
+    with pytest.raises(ValueError, match="no CUDA device"):
+        settings.device("cuda")
+    assert environ["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"
