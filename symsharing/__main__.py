@@ -5,14 +5,20 @@
     python -m symsharing list
     python -m symsharing run sample-efficiency --quick --out results/cli
     python -m symsharing run all --seeds 3 --scheduler tcp://127.0.0.1:8786
+    python -m symsharing run sample-efficiency --device cuda
     python -m symsharing bench --help
 
 ``run`` writes one tidy CSV (one row per trained model, the columns of
 ``symsharing.experiments.RECORD_COLUMNS``) and one figure per experiment into ``--out``, shows a
 progress bar over the experiments and ends with a summary table. The experiments read and fill the
 same on-disk results cache as the chapters, so a configuration the book already ran is read back.
-With ``--scheduler`` every experiment is one task of a Dask distributed cluster; the workers must
-have this package installed, and they share the cache only when they share the disk.
+With ``--scheduler`` the experiments run in this process, one after another (models are
+initialised from torch's global random state, so they are built in one thread), and every *stack* of
+models they train is one task of a Dask distributed cluster (``parallel.use_scheduler``): the
+trained weights come back here and this process scores them and writes the cache, so the workers
+need this package installed but no shared disk; Dask reruns the stacks of a worker that dies
+elsewhere, and a rerun computes only what the cache lacks. ``--device cuda`` trains the stacks on
+the GPU (records and cache keys carry the device; the book's default is the CPU).
 
 Bad arguments end with argparse's usage message and exit status 2.
 """
@@ -82,7 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
                      help=f"output folder (default: {DEFAULT_OUT})")
     run.add_argument("--scheduler", metavar="ADDRESS",
-                     help="Dask distributed scheduler (e.g. tcp://127.0.0.1:8786): one task per experiment")
+                     help="Dask distributed scheduler (e.g. tcp://127.0.0.1:8786): one task per stack")
+    run.add_argument("--device", choices=("cpu", "cuda"),
+                     help="where the stacks train (sets SYMSHARING_DEVICE; default: that, else cpu)")
     run.add_argument("--workers", type=_positive_int, metavar="N",
                      help="worker processes that train the stacks (default: $SYMSHARING_WORKERS, else "
                           "the number of CPU cores)")
@@ -102,7 +110,7 @@ def _list() -> int:
 
 
 def run_one(name: str, quick: bool, seeds: int | None):
-    """One unit of work (local or on a Dask worker): the records of experiment ``name``."""
+    """The records of experiment ``name`` (its stacks train locally, or on the cluster)."""
     return _experiments().run_experiment(name, quick=quick, seeds=seeds)
 
 
@@ -112,17 +120,19 @@ def _run_local(names, quick, seeds):
 
 
 def _run_distributed(names, quick, seeds, address: str, parser: argparse.ArgumentParser):
-    from dask.distributed import Client, as_completed
+    """The experiments in this process; every stack they train goes to the cluster."""
+    from dask.distributed import Client
+
+    from .parallel import use_scheduler
 
     try:
         client = Client(address, timeout="10s")
     except (OSError, TimeoutError, ValueError) as error:
         parser.error(f"argument --scheduler: cannot connect to {address!r}: {error}")
     try:
-        futures = {client.submit(run_one, name, quick, seeds, key=f"symsharing-run-{name}", pure=False): name
-                   for name in names}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+        with use_scheduler(client):
+            for name in names:
+                yield name, run_one(name, quick, seeds)
     finally:
         client.close()
 
@@ -169,7 +179,14 @@ def _run(args, parser: argparse.ArgumentParser) -> int:
         os.environ["SYMSHARING_QUICK"] = "1"
     if args.workers is not None:
         os.environ["SYMSHARING_WORKERS"] = str(args.workers)
-    from .settings import is_quick
+    if args.device is not None:
+        os.environ["SYMSHARING_DEVICE"] = args.device
+    from .settings import device, is_quick
+
+    try:
+        device()  # a GPU asked for where there is none: a usage error, before any work
+    except ValueError as error:
+        parser.error(f"argument --device: {error}")
 
     quick = is_quick()  # resolved here, so that remote workers follow this process's choice
     try:

@@ -22,6 +22,7 @@ in again on the next step (about 2,000 page faults a step at K = 32, width 64, m
 
 from __future__ import annotations
 
+import copy
 import ctypes
 import ctypes.util
 import math
@@ -105,11 +106,11 @@ def stacked_loss(outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 class _MLPStack:
     """Stacked weights of K exact ``MLP``s: ``weights[l]`` ``[K, in, out]``, ``biases[l]`` ``[K, 1, out]``."""
 
-    def __init__(self, models: list[MLP]):
+    def __init__(self, models: list[MLP], device: torch.device):
         self.models = models
-        self.weights = [torch.stack([m.layers[i].weight.detach().T for m in models]).contiguous()
+        self.weights = [torch.stack([m.layers[i].weight.detach().T for m in models]).to(device).contiguous()
                         for i in range(len(models[0].layers))]
-        self.biases = [torch.stack([m.layers[i].bias.detach()[None] for m in models]).contiguous()
+        self.biases = [torch.stack([m.layers[i].bias.detach()[None] for m in models]).to(device).contiguous()
                        for i in range(len(models[0].layers))]
         self.narrow_output = models[0].n_out == 1
         if self.narrow_output:  # (K, width, 1) -> (K, 1, width): a row to multiply and sum
@@ -147,19 +148,22 @@ class _MLPStack:
 class _FunctionalStack:
     """Stacked parameters and buffers of K modules of one architecture, run with ``vmap``."""
 
-    def __init__(self, models: list[nn.Module]):
+    def __init__(self, models: list[nn.Module], device: torch.device):
         self.models = models
-        self.base = models[0]
+        # a copy on the training device when it differs (tensors a module keeps outside its
+        # parameters and buffers move with it); the models themselves stay where they are
+        moved = next(models[0].parameters()).device != device
+        self.base = copy.deepcopy(models[0]).to(device) if moved else models[0]
         named = [dict(m.named_parameters()) for m in models]
-        self.params = {name: torch.stack([n[name].detach() for n in named]).requires_grad_(p.requires_grad)
-                       for name, p in named[0].items()}
+        self.params = {name: torch.stack([n[name].detach() for n in named]).to(device)
+                       .requires_grad_(p.requires_grad) for name, p in named[0].items()}
         self.stacked_buffers, self.shared_buffers = {}, {}
         buffers = [dict(m.named_buffers()) for m in models]
         for name, first in buffers[0].items():
             if all(torch.equal(first, b[name]) for b in buffers[1:]):
-                self.shared_buffers[name] = first
+                self.shared_buffers[name] = first.to(device)
             else:
-                self.stacked_buffers[name] = torch.stack([b[name] for b in buffers])
+                self.stacked_buffers[name] = torch.stack([b[name] for b in buffers]).to(device)
 
         def one_model(params, buffers, x):
             return functional_call(self.base, (params, buffers, self.shared_buffers), (x,))
@@ -194,12 +198,16 @@ def _gather_rows(data: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
 
 def train_stack(models: list[nn.Module], datasets: list[tuple[torch.Tensor, torch.Tensor]], *,
                 steps: int, lr: float, batch_size: int | None, seeds: list[int],
-                augment_groups: list, schedule: str = "constant", weight_decay: float = 0.0) -> list[dict]:
-    """Train K models of one architecture (same data shapes) at once; return one history each."""
+                augment_groups: list, schedule: str = "constant", weight_decay: float = 0.0,
+                device: str | torch.device | None = None) -> list[dict]:
+    """Train K models of one architecture (same data shapes) at once; return one history each.
+
+    ``device`` (default: the models') is where the stack trains; the trained weights are written
+    back into the models where they are."""
     retain_freed_memory()
     start = time.perf_counter()
-    device = next(models[0].parameters()).device
-    stack = _MLPStack(models) if type(models[0]) is MLP else _FunctionalStack(models)
+    device = next(models[0].parameters()).device if device is None else torch.device(device)
+    stack = _MLPStack(models, device) if type(models[0]) is MLP else _FunctionalStack(models, device)
     X = torch.stack([X for X, _ in datasets]).to(device)  # (K, n, features)
     y = torch.stack([y for _, y in datasets]).to(device)  # (K, n) or (K, n, n_out)
     k_models, n, features = X.shape

@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from . import cache, ceilings, connectivity, orbits
+from . import cache, ceilings, connectivity, orbits, settings
 from .families import (
     FAMILIES,
     build_model,
@@ -65,7 +65,7 @@ EXTRA_COLUMNS = ["train_score", "generalization_gap", "normalised_ood_score", "u
 TEST_SEED_OFFSET = 10_000
 DTYPE = "float32"
 RESULTS_DIR = PROJECT_ROOT / "results"  # the results CSVs that `make book` leaves
-DEVICE = "cpu"  # every model is built and trained on the CPU (tiny models; see docs/performance.md)
+DEVICE = "cpu"  # the book's default training device (settings.device(): --device, SYMSHARING_DEVICE)
 
 
 VALIDATION_SEED = 20_000  # the tuning's validation set: outside every training, pilot and test seed
@@ -216,7 +216,7 @@ def config_for(experiment: str, quick: bool | None = None, seeds=None) -> AxisCo
 
 
 def _provenance() -> dict:
-    return {"device": DEVICE, "dtype": DTYPE, "torch_version": torch.__version__,
+    return {"device": settings.device(), "dtype": DTYPE, "torch_version": torch.__version__,
             "code_hash": cache.code_hash()}
 
 
@@ -226,7 +226,7 @@ def _tuning_key(task: Task, family: str, width: int, lr_size: int, training: Tra
               "n_pilots": training.n_pilots, "lr_seed": training.lr_seed,
               "steps": training.pilot_steps_for(lr_size), "schedule": training.schedule,
               "batch_size": training.batch_size, "depth": training.depth, "n_test": training.n_test}
-    return cache.cache_key(config, device=DEVICE, dtype=DTYPE)
+    return cache.cache_key(config, device=settings.device(), dtype=DTYPE)
 
 
 def tune_learning_rates(task: Task, training: TrainingConfig, targets) -> dict[tuple, dict]:
@@ -265,7 +265,7 @@ def tune_learning_rates(task: Task, training: TrainingConfig, targets) -> dict[t
                              steps=[training.pilot_steps_for(target[2]) for target, _, _ in jobs],
                              lr=[lr for _, lr, _ in jobs], batch_size=training.batch_size,
                              seeds=[seed for _, _, seed in jobs], augment_groups=groups,
-                             schedule=training.schedule)
+                             schedule=training.schedule, device=settings.device())
         scores: dict[tuple, list[float]] = {}
         for (target, lr, _), model, history in zip(jobs, models, histories, strict=True):
             with torch.no_grad():
@@ -355,8 +355,9 @@ DATA_KINDS = {"iid": _datasets, "orbit-shift": _orbit_shift_datasets}
 def train_units(task: Task, units, seeds, training: TrainingConfig, data: str = "iid") -> list[dict]:
     """Records for ``units`` = [(family, width, n_train)] of trained families, every seed each.
 
-    Cached units are read back; the missing ones are trained in one ``fit_many`` call per
-    learning rate (as many models per call as possible) and stored right after that call.
+    Cached units are read back; the missing ones are trained in one ``fit_many`` call (its stacks
+    in parallel) and each is scored and stored as soon as the last stack holding one of its models
+    finishes, so an interrupted sweep loses at most the units still in training.
     """
     if data not in DATA_KINDS:
         raise KeyError(f"unknown training data {data!r}; known: {', '.join(DATA_KINDS)}")
@@ -440,52 +441,69 @@ def _train_units(task: Task, units, seeds, training: TrainingConfig, data: str) 
         if payload is not None:
             records[unit] = payload
     batch = [(unit, _seed_pair(seed)) for unit in units if unit not in records for seed in seeds]
-    if batch:
-        models, groups, datasets = [], [], []
-        for unit, (data_seed, init_seed) in batch:
-            family, width, n_train, group_name = _unit_parts(unit)
-            datasets.append(DATA_KINDS[data](task, n_train, data_seed, training.n_test))
-            seed_everything(init_seed)
-            model, group = build_model(task, family, width, training.depth,
-                                       ladder_groups(task)[group_name] if group_name else None)
-            models.append(model)
-            groups.append(group)
-        start = time.perf_counter()
-        histories = fit_many(models, [datum["train"] for datum in datasets],
-                             steps=[plan[unit][1] for unit, _ in batch],
-                             lr=[plan[unit][0] for unit, _ in batch], batch_size=training.batch_size,
-                             seeds=[init_seed for _, (_, init_seed) in batch], augment_groups=groups,
-                             schedule=training.schedule)
-        share = (time.perf_counter() - start) / len(batch)
-        fresh = {}
-        for (unit, (data_seed, init_seed)), model, history, datum in zip(batch, models, histories, datasets,
-                                                                         strict=True):
-            family, width, n_train, group_name = _unit_parts(unit)
-            evaluated = ("mlp+aug", "mlp+aug+avg") if family == "mlp+aug" else (family,)
-            tying, ceiling = _tying(task, family, group_name)
-            for name in evaluated:
-                # seconds: this row's own work, training (once, on the trained family) + scoring
-                trained_seconds = float(history.get("seconds", share)) if name == family else 0.0
-                row = {"task": task.name, "family": name, "seed": data_seed, "data_seed": data_seed,
-                       "init_seed": init_seed, "n_train": n_train, "width": width,
-                       "n_params": count_parameters(model), "macs": count_macs(model),
-                       "activations": count_activations(model), "steps": plan[unit][1],
-                       "steps_taken": int(history["steps_taken"]), "lr": plan[unit][0],
-                       "batch_size": training.batch_size, "diverged": bool(history["diverged"]),
-                       "group": tying.name if tying is not None else "", "ceiling": ceiling,
-                       **provenance}
-                scoring = time.perf_counter()
-                metrics = _evaluate(task, name, model, datum, data_seed)
-                metrics["normalised_score"] = normalised(task, metrics["test_score"])
-                metrics["normalised_ood_score"] = normalised(task, metrics["ood_score"], "ood")
-                row["seconds"] = trained_seconds + time.perf_counter() - scoring
-                if row["diverged"]:  # reported, never averaged: every score of a diverged run is NaN
-                    metrics = {k: (v if k == "metric" else float("nan")) for k, v in metrics.items()}
-                fresh.setdefault(unit, []).append({**row, **metrics})
-        for unit, rows in fresh.items():
-            cache.store_entry(cache.entry_path(keys[unit]), keys[unit], rows)
-            records[unit] = rows
+    if not batch:
+        return [row for unit in units for row in records[unit]]
+    models, groups, datasets = [], [], []
+    for unit, (data_seed, init_seed) in batch:
+        family, width, n_train, group_name = _unit_parts(unit)
+        datasets.append(DATA_KINDS[data](task, n_train, data_seed, training.n_test))
+        seed_everything(init_seed)
+        model, group = build_model(task, family, width, training.depth,
+                                   ladder_groups(task)[group_name] if group_name else None)
+        models.append(model)
+        groups.append(group)
+    members_of: dict[tuple, list[int]] = {}
+    for k, (unit, _) in enumerate(batch):
+        members_of.setdefault(unit, []).append(k)
+    histories: list[dict | None] = [None] * len(batch)
+
+    def store_finished(members, finished):
+        for k, history in zip(members, finished, strict=True):
+            histories[k] = history
+        for unit in dict.fromkeys(batch[k][0] for k in members):
+            if unit not in records and all(histories[k] is not None for k in members_of[unit]):
+                rows = [row for k in members_of[unit]
+                        for row in _unit_rows(task, batch[k], models[k], histories[k], datasets[k],
+                                              plan[batch[k][0]], training.batch_size, provenance)]
+                cache.store_entry(cache.entry_path(keys[unit]), keys[unit], rows)
+                records[unit] = rows
+
+    fit_many(models, [datum["train"] for datum in datasets],
+             steps=[plan[unit][1] for unit, _ in batch], lr=[plan[unit][0] for unit, _ in batch],
+             batch_size=training.batch_size, seeds=[init_seed for _, (_, init_seed) in batch],
+             augment_groups=groups, schedule=training.schedule, device=settings.device(),
+             on_stack=store_finished)
     return [row for unit in units for row in records[unit]]
+
+
+def _unit_rows(task: Task, entry, model, history: dict, datum: dict, plan: tuple, batch_size: int,
+               provenance: dict) -> list[dict]:
+    """The records of one trained model ``entry = (unit, (data_seed, init_seed))``: one per family it
+    is scored as (``mlp+aug`` is also scored orbit-averaged, as ``mlp+aug+avg``)."""
+    unit, (data_seed, init_seed) = entry
+    family, width, n_train, group_name = _unit_parts(unit)
+    lr, steps = plan
+    tying, ceiling = _tying(task, family, group_name)
+    rows = []
+    for name in (("mlp+aug", "mlp+aug+avg") if family == "mlp+aug" else (family,)):
+        # seconds: this row's own work, training (once, on the trained family) + scoring
+        trained_seconds = float(history["seconds"]) if name == family else 0.0
+        row = {"task": task.name, "family": name, "seed": data_seed, "data_seed": data_seed,
+               "init_seed": init_seed, "n_train": n_train, "width": width,
+               "n_params": count_parameters(model), "macs": count_macs(model),
+               "activations": count_activations(model), "steps": steps,
+               "steps_taken": int(history["steps_taken"]), "lr": lr,
+               "batch_size": batch_size, "diverged": bool(history["diverged"]),
+               "group": tying.name if tying is not None else "", "ceiling": ceiling, **provenance}
+        scoring = time.perf_counter()
+        metrics = _evaluate(task, name, model, datum, data_seed)
+        metrics["normalised_score"] = normalised(task, metrics["test_score"])
+        metrics["normalised_ood_score"] = normalised(task, metrics["ood_score"], "ood")
+        row["seconds"] = trained_seconds + time.perf_counter() - scoring
+        if row["diverged"]:  # reported, never averaged: every score of a diverged run is NaN
+            metrics = {k: (v if k == "metric" else float("nan")) for k, v in metrics.items()}
+        rows.append({**row, **metrics})
+    return rows
 
 
 def _frame(experiment: str, rows: list[dict], families) -> pd.DataFrame:

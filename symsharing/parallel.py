@@ -10,12 +10,18 @@ bit-identical whatever the count. Models travel to the workers by pickling; thei
 parameters come back and are copied into the caller's models. As with any ``spawn`` pool, a
 script that trains with more than one worker must guard its entry point with
 ``if __name__ == "__main__":`` (notebooks, ``python -m symsharing`` and pytest need nothing).
+
+Scale-out: inside ``use_scheduler(client)`` the stacks go to the workers of a Dask distributed
+cluster instead (one task per stack, the same job function, one intra-op thread per task). The
+trained parameters come back to the caller, which writes its cache; Dask reruns the stacks of a
+worker that dies on another worker, so a lost worker costs time, never a result.
 """
 
 from __future__ import annotations
 
 import atexit
 import concurrent.futures
+import contextlib
 import multiprocessing
 import os
 import threading
@@ -25,10 +31,12 @@ import torch
 
 from ._checks import check_int
 
-__all__ = ["worker_count", "executor", "train_stack_job", "shutdown"]
+__all__ = ["worker_count", "executor", "train_stack_job", "run_stacks", "use_scheduler", "scheduler",
+           "shutdown"]
 
 _executor: concurrent.futures.ProcessPoolExecutor | None = None
 _executor_size = 0
+_client = None  # a dask.distributed Client while ``use_scheduler`` is active
 
 
 def worker_count(workers: int | None = None) -> int:
@@ -82,9 +90,60 @@ atexit.register(shutdown)
 
 
 def train_stack_job(models, datasets, kwargs: dict) -> tuple[list[dict], list[dict]]:
-    """Run in a worker: train one stack (``_stacked.train_stack``); return each model's trained
-    parameters (by name) and its history."""
+    """Run in a worker (pool process or Dask worker): train one stack (``_stacked.train_stack``)
+    with one intra-op thread; return each model's trained parameters (by name, on the CPU) and its
+    history."""
     from ._stacked import train_stack
 
+    torch.set_num_threads(1)
     histories = train_stack(models, datasets, **kwargs)
-    return [{name: p.detach() for name, p in model.named_parameters()} for model in models], histories
+    return [{name: p.detach().cpu() for name, p in model.named_parameters()} for model in models], histories
+
+
+@contextlib.contextmanager
+def use_scheduler(client):
+    """Within the block, ``fit_many`` sends its stacks to the Dask cluster of ``client`` (a
+    ``dask.distributed.Client``) instead of the local pool. Workers need this package installed."""
+    global _client
+    previous, _client = _client, client
+    try:
+        yield client
+    finally:
+        _client = previous
+
+
+def scheduler():
+    """The Dask client set by ``use_scheduler``, or None."""
+    return _client
+
+
+def run_stacks(jobs, workers: int):
+    """Train each job ``(models, datasets, kwargs)``; yield ``(index, parameters, histories)`` as each
+    finishes, in completion order. ``parameters`` is None when the models were trained in place
+    (one worker, or a single stack, without a scheduler); otherwise the caller copies them back."""
+    if _client is not None:
+        from dask.distributed import as_completed
+
+        futures = {_client.submit(train_stack_job, *job, pure=False): index for index, job in enumerate(jobs)}
+        try:
+            for future in as_completed(futures):
+                parameters, histories = future.result()
+                yield futures[future], parameters, histories
+        finally:
+            _client.cancel(list(futures))  # no-op for finished stacks; stops the rest on an error
+        return
+    if workers == 1 or len(jobs) == 1:
+        from ._stacked import train_stack
+
+        for index, (models, datasets, kwargs) in enumerate(jobs):
+            yield index, None, train_stack(models, datasets, **kwargs)
+        return
+    pool = executor(min(workers, len(jobs)))
+    futures = {pool.submit(train_stack_job, *job): index for index, job in enumerate(jobs)}
+    try:
+        for future in concurrent.futures.as_completed(futures):
+            parameters, histories = future.result()
+            yield futures[future], parameters, histories
+    finally:
+        for future in futures:
+            future.cancel()

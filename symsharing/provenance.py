@@ -34,9 +34,9 @@ def code_version() -> str:
 
 
 def _device() -> str:
-    from .experiments import DEVICE  # the device every record is trained on
+    from .settings import device  # the device the records are trained on
 
-    return DEVICE
+    return device()
 
 
 def provenance(seeds=None) -> dict:

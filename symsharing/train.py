@@ -13,7 +13,6 @@ result equals ``fit`` one model at a time up to float rounding.
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import math
 import random
@@ -27,7 +26,7 @@ from torch import nn
 from . import parallel
 from ._checks import check_int
 from ._draws import CHUNK_STEPS, DrawStream
-from ._stacked import SCHEDULES, check_targets, make_adam, scheduled_lr, train_stack
+from ._stacked import SCHEDULES, check_targets, make_adam, scheduled_lr
 from .groups import PermutationGroup
 from .models import MLP, l2_penalty
 
@@ -223,7 +222,7 @@ def _per_model(value, name: str, count: int) -> list:
 def fit_many(models, datasets, *, steps, lr=1e-3, batch_size: int | None = None,
              seeds=None, augment_groups=None, max_stack_elements: int = 1_000_000,
              progress: bool = False, schedule: str = "constant", weight_decay: float = 0.0,
-             workers: int | None = None) -> list[dict]:
+             workers: int | None = None, device: str | None = None, on_stack=None) -> list[dict]:
     """Train each ``models[k]`` on ``datasets[k] = (X, y)`` as ``fit`` would; return the histories.
 
     ``steps`` and ``lr`` are one value for every model or a list with one entry per model;
@@ -234,7 +233,12 @@ def fit_many(models, datasets, *, steps, lr=1e-3, batch_size: int | None = None,
     time divided by its size. A diverging model stops as in ``fit``
     and does not disturb the rest of its stack. With more than one stack, the stacks are trained
     in ``parallel.worker_count(workers)`` worker processes of one thread each (``workers=1``: in
-    this process); the stacks, and so the trained weights, are the same for any count.
+    this process), or on a Dask cluster inside ``parallel.use_scheduler``; the stacks, and so the
+    trained weights, are the same for any count. ``device`` (e.g. ``"cuda"``; default: where the
+    models are) is where each stack trains; the models stay where they are and receive the trained
+    weights. ``on_stack(members, histories)``, when given, is called as each stack finishes (in
+    completion order) with its model indices and histories, so a caller can store finished results
+    before the sweep ends.
     """
     models, datasets = list(models), list(datasets)
     if len(models) != len(datasets):
@@ -249,6 +253,8 @@ def fit_many(models, datasets, *, steps, lr=1e-3, batch_size: int | None = None,
         raise ValueError("fit_many got the same model object more than once; pass distinct models")
     check_int(max_stack_elements, "max_stack_elements", minimum=1)
     _check_schedule(schedule, weight_decay)
+    if on_stack is not None and not callable(on_stack):
+        raise TypeError(f"on_stack must be callable or None, got {type(on_stack).__name__}")
     steps, lrs = _per_model(steps, "steps", len(models)), _per_model(lr, "lr", len(models))
     for k, (model, data, seed, group) in enumerate(zip(models, datasets, seeds, augment_groups, strict=True)):
         if not isinstance(data, (tuple, list)) or len(data) != 2:
@@ -262,33 +268,28 @@ def fit_many(models, datasets, *, steps, lr=1e-3, batch_size: int | None = None,
              {"steps": steps[members[0]], "lr": lrs[members[0]], "batch_size": batch_size,
               "seeds": [int(seeds[k]) for k in members],
               "augment_groups": [augment_groups[k] for k in members],
-              "schedule": schedule, "weight_decay": weight_decay}) for members in stacks]
+              "schedule": schedule, "weight_decay": weight_decay, "device": device}) for members in stacks]
     histories: list[dict | None] = [None] * len(models)
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(stacks), desc="stacks", unit="stack")
-    if workers == 1 or len(stacks) == 1:
-        for members, (stack_models, stack_data, kwargs) in zip(stacks, jobs, strict=True):
-            for k, history in zip(members, train_stack(stack_models, stack_data, **kwargs), strict=True):
+    try:
+        for index, trained, results in parallel.run_stacks(jobs, workers):
+            members = stacks[index]
+            for position, (k, history) in enumerate(zip(members, results, strict=True)):
+                if trained is not None:
+                    with torch.no_grad():
+                        for name, parameter in models[k].named_parameters():
+                            parameter.copy_(trained[position][name])
+                    models[k].eval()
                 histories[k] = history
+            if on_stack is not None:
+                on_stack(list(members), list(results))
             if bar is not None:
                 bar.update()
-    else:
-        pool = parallel.executor(min(workers, len(stacks)))
-        futures = {pool.submit(parallel.train_stack_job, *job): members
-                   for job, members in zip(jobs, stacks, strict=True)}
-        for future in concurrent.futures.as_completed(futures):
-            trained, results = future.result()
-            for k, parameters, history in zip(futures[future], trained, results, strict=True):
-                with torch.no_grad():
-                    for name, parameter in models[k].named_parameters():
-                        parameter.copy_(parameters[name])
-                models[k].eval()
-                histories[k] = history
-            if bar is not None:
-                bar.update()
-    if bar is not None:
-        bar.close()
+    finally:
+        if bar is not None:
+            bar.close()
     return histories

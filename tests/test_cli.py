@@ -17,20 +17,25 @@ from symsharing.metrics import score
 from symsharing.models import MLP
 from symsharing.settings import is_quick
 from symsharing.tasks import get_task
-from symsharing.train import fit, seed_everything
+from symsharing.train import fit_many, one_thread, seed_everything
 
 
 def toy_experiment(quick=None, seeds=None):
-    """A tiny real experiment: one small MLP per seed on the set task."""
+    """A tiny real experiment: one small MLP per seed on the set task, one stack per seed (so that
+    a Dask cluster gets several tasks), trained with one thread as the study does."""
     quick = is_quick() if quick is None else quick
-    rows = []
-    for seed in range(seeds or 2):
-        task = get_task("set")
-        X, y = task.sample(32, seed)
-        X_test, y_test = task.sample(64, 10_000 + seed)
+    task = get_task("set")
+    seeds = range(seeds or 2)
+    data = [task.sample(32, seed) for seed in seeds]
+    models = []
+    for seed in seeds:
         seed_everything(seed)
-        model = MLP(8, 1, 8)
-        history = fit(model, X, y, steps=5 if quick else 10, seed=seed)
+        models.append(MLP(8, 1, 8))
+    with one_thread():
+        histories = fit_many(models, data, steps=5 if quick else 10, seeds=list(seeds), max_stack_elements=1)
+    rows = []
+    for seed, model, history in zip(seeds, models, histories, strict=True):
+        X_test, y_test = task.sample(64, 10_000 + seed)
         with torch.no_grad():
             test_score = score(model(X_test), y_test)
         rows.append({"experiment": "toy", "task": "set", "family": "mlp", "seed": seed, "metric": "mse",
@@ -101,10 +106,15 @@ def test_quick_switch_sets_the_environment(toy, tmp_path):
 
 def test_run_on_a_dask_cluster_equals_a_local_run(toy, tmp_path):
     assert main(["run", "toy", "--out", str(tmp_path / "local")]) == 0
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, protocol="tcp",
                                   host="127.0.0.1", dashboard_address=None) as cluster:
         assert main(["run", "toy", "--out", str(tmp_path / "dask"), "--scheduler",
                      cluster.scheduler_address]) == 0
+        with distributed.Client(cluster) as client:  # the stacks were the cluster's tasks
+            tasks = client.run_on_scheduler(lambda dask_scheduler: {
+                name: sum(prefix.state_counts.values())
+                for name, prefix in dask_scheduler.task_prefixes.items()})
+    assert tasks.get("train_stack_job", 0) >= 2, tasks
     local = pd.read_csv(tmp_path / "local" / "toy.csv").drop(columns="seconds")
     remote = pd.read_csv(tmp_path / "dask" / "toy.csv").drop(columns="seconds")
     pd.testing.assert_frame_equal(local, remote)
@@ -137,3 +147,13 @@ def test_summary_of_each_kind_of_record():
                           "barrier": [1.0, 2.0, 0.1]})
     assert "mean loss barrier" in _summary(pairs) and "1.500" in _summary(pairs)
     assert _summary(pd.DataFrame({"x": [1]})) == "(no summary: columns x)"
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_cuda_without_a_gpu_is_a_usage_error(toy, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("SYMSHARING_DEVICE", "cpu")  # restored after the test: --device sets it
+    with pytest.raises(SystemExit) as stop:
+        main(["run", "toy", "--out", str(tmp_path), "--device", "cuda"])
+    assert stop.value.code == 2
+    error = capsys.readouterr().err
+    assert "argument --device" in error and "no CUDA device" in error

@@ -202,10 +202,16 @@ def test_same_seed_same_records(tiny_records, cache_folder):
 def test_a_diverged_run_is_marked_and_not_averaged(monkeypatch):
     real = experiments.fit_many
 
-    def diverging(models, datasets, **kwargs):
-        histories = real(models, datasets, **kwargs)
-        histories[0] = {**histories[0], "diverged": True, "loss": histories[0]["loss"] + [math.nan]}
-        return histories
+    def diverging(models, datasets, *, on_stack=None, **kwargs):
+        if on_stack is None:  # the tuning's pilots
+            return real(models, datasets, **kwargs)
+
+        def mark_first(members, histories):  # the sweep stores what each finished stack reports
+            histories = [{**h, "diverged": True, "loss": h["loss"] + [math.nan]} if k == 0 else h
+                         for k, h in zip(members, histories, strict=True)]
+            on_stack(members, histories)
+
+        return real(models, datasets, on_stack=mark_first, **kwargs)
 
     monkeypatch.setattr(experiments, "fit_many", diverging)
     config = dataclasses.replace(TINY, tasks=("ring",), n_trains=(16,))
@@ -258,3 +264,34 @@ def test_paired_effect_signs_by_metric():
     assert mean == pytest.approx(0.2) and low == pytest.approx(0.2) and high == pytest.approx(0.2)
     with pytest.raises(KeyError, match="no records for task 'u'"):
         analysis.paired_effect(frame, "u", "shared", "mlp")
+
+
+def test_an_interrupted_sweep_keeps_its_finished_units_and_resumes(monkeypatch, tiny_records, cache_folder):
+    real, trained = experiments.fit_many, []
+
+    def interrupted_after_one_stack(models, datasets, *, on_stack=None, **kwargs):
+        if on_stack is None:  # the tuning's pilots
+            return real(models, datasets, **kwargs)
+
+        def stop(members, histories):
+            on_stack(members, histories)
+            if any((cache_folder / "units").glob("*.json")):
+                raise KeyboardInterrupt  # as if the reader pressed Ctrl-C once a unit is stored
+
+        return real(models, datasets, on_stack=stop, max_stack_elements=1, **kwargs)
+
+    def counting(models, datasets, **kwargs):
+        if kwargs.get("on_stack") is not None:
+            trained.append(len(models))
+        return real(models, datasets, **kwargs)
+
+    monkeypatch.setattr(experiments, "fit_many", interrupted_after_one_stack)
+    with pytest.raises(KeyboardInterrupt):
+        experiments.size_sweep(TINY)
+    monkeypatch.setattr(experiments, "fit_many", counting)
+    resumed = experiments.size_sweep(TINY)
+    n_models = len(tiny_records[["task", "family", "n_train", "seed"]].drop_duplicates()
+                   .query("family != 'mlp+aug+avg'"))
+    assert 0 < sum(trained) < n_models  # the finished unit was read back, the rest trained
+    columns = [c for c in resumed.columns if c != "seconds"]
+    pd.testing.assert_frame_equal(resumed[columns], tiny_records[columns])
