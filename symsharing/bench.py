@@ -7,6 +7,15 @@ thread count, in alternating repetitions (A B A B ...) because the machine may b
 medians are reported. FLOPs are 3x the forward matmul FLOPs (forward + two backward products);
 the GEMM peak is a float32 1024 x 1024 matmul measured on the spot with the same threads.
 
+When ``jax`` (and ``optax``) can be imported, a third row times the same workload in JAX: the same
+data and initial weights, stacked over the K models, one ``jax.jit``-compiled function running
+every step in a ``jax.lax.fori_loop``, each step ``jax.vmap`` over the models of ``jax.grad`` of
+the per-model MSE, then ``optax.adam(1e-3)``; float32, default threads, compile time printed apart.
+JAX is not a dependency of the book: without it the row is skipped.
+
+Besides the workloads, the bench times the quick study from an empty cache with one worker and
+with every worker, and prints ``parallel efficiency: E`` = time on 1 / (workers x time on all).
+
 The last line printed is ``engine/loop speedup: X.XX  fraction of GEMM peak: F.FF``.
 """
 
@@ -28,7 +37,8 @@ from .models import MLP
 from .train import fit_many
 
 __all__ = ["Workload", "REFERENCE", "EXTRA", "TINY", "gemm_peak", "time_loop", "time_engine",
-           "time_study", "main"]
+           "time_jax", "time_study", "main"]
+
 
 @dataclass(frozen=True)
 class Workload:
@@ -103,32 +113,94 @@ def time_loop(w: Workload, data) -> float:
 def time_engine(w: Workload, data) -> float:
     """Seconds for ``fit_many`` on the same models and data (model construction included)."""
     start = time.perf_counter()
+    fit_many(_initial_models(w), data, steps=w.steps, lr=1e-3)
+    return time.perf_counter() - start
+
+
+def _initial_models(w: Workload) -> list[MLP]:
     models = []
     for k in range(w.k):
         torch.manual_seed(k)
         models.append(MLP(w.n_in, 1, w.width, w.depth))
-    fit_many(models, data, steps=w.steps, lr=1e-3)
-    return time.perf_counter() - start
+    return models
 
 
-def _alternate(w: Workload, reps: int, peak_size: int = 1024) -> tuple[list[float], list[float], list[float]]:
-    """Loop, engine and GEMM-peak measurements, interleaved: ``reps`` of each."""
+def final_loss(models, data) -> float:
+    """Mean over the models of the MSE of ``models[k]`` on ``data[k]``."""
+    with torch.no_grad():
+        return float(sum(F.mse_loss(m(X), y) for m, (X, y) in zip(models, data, strict=True)) / len(models))
+
+
+def time_jax(w: Workload, data) -> tuple[float, float, float] | None:
+    """``(seconds, compile seconds, final loss)`` for the workload in JAX (see the module docstring),
+    or None when ``jax`` or ``optax`` cannot be imported. The final loss (as ``final_loss``) shows
+    that JAX trained the same models as the engine: same initial weights, data and optimiser."""
+    try:
+        import jax
+        import jax.numpy as jnp
+        import optax
+    except ImportError:
+        return None
+    models = _initial_models(w)
+    # per layer: weights [K, in, out], biases [K, out], from the very same torch initialisation
+    params = [(jnp.asarray(torch.stack([m.layers[i].weight.detach().T for m in models]).numpy()),
+               jnp.asarray(torch.stack([m.layers[i].bias.detach() for m in models]).numpy()))
+              for i in range(len(models[0].layers))]
+    X = jnp.asarray(torch.stack([x for x, _ in data]).numpy())  # [K, n, n_in]
+    y = jnp.asarray(torch.stack([t for _, t in data]).numpy())  # [K, n, 1]
+    optimizer = optax.adam(1e-3)
+
+    def loss(layers, x, target):
+        h = x
+        for weight, bias in layers[:-1]:
+            h = jax.nn.relu(h @ weight + bias)
+        weight, bias = layers[-1]
+        return jnp.mean((h @ weight + bias - target) ** 2)
+
+    gradients = jax.vmap(jax.grad(loss))
+
+    def train(layers, x, target):
+        def step(_, state):
+            layers, opt_state = state
+            updates, opt_state = optimizer.update(gradients(layers, x, target), opt_state, layers)
+            return optax.apply_updates(layers, updates), opt_state
+
+        return jax.lax.fori_loop(0, w.steps, step, (layers, optimizer.init(layers)))
+
+    start = time.perf_counter()
+    compiled = jax.jit(train).lower(params, X, y).compile()
+    compile_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    trained, _ = jax.block_until_ready(compiled(params, X, y))
+    seconds = time.perf_counter() - start
+    return seconds, compile_seconds, float(jnp.mean(jax.vmap(loss)(trained, X, y)))
+
+
+def _alternate(w: Workload, reps: int, peak_size: int = 1024, with_jax: bool = False):
+    """Loop, engine, JAX (``with_jax``; None without JAX) and GEMM-peak measurements, interleaved:
+    ``reps`` of each."""
     data = _data(w)
-    loop, engine, peaks = [], [], []
+    loop, engine, jax, peaks = [], [], [] if with_jax else None, []
     for _ in range(reps):
         loop.append(time_loop(w, data))
         engine.append(time_engine(w, data))
+        if jax is not None:
+            jax = None if (timed := time_jax(w, data)) is None else jax + [timed]
         peaks.append(gemm_peak(size=peak_size, reps=3))
-    return loop, engine, peaks
+    return loop, engine, jax, peaks
 
 
-def time_study() -> float:
-    """Seconds for the whole study (``experiments.run_all``) in quick mode from an empty cache."""
+def time_study(workers: int | None = None) -> float:
+    """Seconds for the whole study (``experiments.run_all``) in quick mode from an empty cache, its
+    stacks trained by ``workers`` worker processes (default: ``parallel.worker_count()``)."""
     from .experiments import run_all  # the study imports everything: only load it when timed
+    from .parallel import worker_count
 
-    saved = {name: os.environ.get(name) for name in ("SYMSHARING_QUICK", "SYMSHARING_CACHE_DIR")}
+    saved = {name: os.environ.get(name) for name in ("SYMSHARING_QUICK", "SYMSHARING_CACHE_DIR",
+                                                     "SYMSHARING_WORKERS")}
     with tempfile.TemporaryDirectory(prefix="symsharing-bench-") as folder:
-        os.environ.update(SYMSHARING_QUICK="1", SYMSHARING_CACHE_DIR=folder)
+        os.environ.update(SYMSHARING_QUICK="1", SYMSHARING_CACHE_DIR=folder,
+                          SYMSHARING_WORKERS=str(worker_count(workers)))
         try:
             start = time.perf_counter()
             run_all(quick=True)
@@ -182,18 +254,37 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'workload':48} {'how':7} {'median s':>9} {'GFLOP/s':>9} {'GFLOP':>9}  note")
     summary = None
     for w, n_reps in [(reference, reps)] + [(w, args.extra_reps) for w in extra]:
-        loop, engine, peaks = _alternate(w, n_reps, peak_size)
+        loop, engine, jax, peaks = _alternate(w, n_reps, peak_size, with_jax=w is reference)
         t_loop, t_engine = statistics.median(loop), statistics.median(engine)
         note = ("reference, " if w is reference else "") + f"{n_reps} reps each, alternating"
         print(_row(w.name, "loop", t_loop, w.flops(), note), flush=True)
         print(_row(w.name, "engine", t_engine, w.flops(), f"engine/loop {t_loop / t_engine:.2f}"), flush=True)
+        if jax:
+            t_jax = statistics.median(t for t, _, _ in jax)
+            data = _data(w)
+            engine_models = _initial_models(w)
+            fit_many(engine_models, data, steps=w.steps, lr=1e-3)
+            compile_seconds = statistics.median(c for _, c, _ in jax)
+            print(_row(w.name, "jax", t_jax, w.flops(),
+                       f"engine/jax {t_jax / t_engine:.2f}; compile {compile_seconds:.1f} s apart; "
+                       f"final loss jax {jax[0][2]:.5f}, engine {final_loss(engine_models, data):.5f}"),
+                  flush=True)
+        elif w is reference:
+            print(f"{w.name:48} {'jax':7} (skipped: jax or optax cannot be imported)")
         if summary is None:  # the reference: peak measured between its repetitions
             peak = statistics.median(peaks)
             print(f"{'GEMM peak between the reference repetitions':48} {'':7} {'':9} {peak:9.1f}")
             summary = (t_loop / t_engine, w.flops() / t_engine / 1e9 / peak)
     if not (args.tiny or args.no_study):
-        print(_row("full study (quick mode, empty cache)", "engine", time_study(), None,
+        from .parallel import worker_count
+
+        workers = worker_count()
+        one, every = time_study(1), time_study(workers)
+        print(_row("full study (quick mode, empty cache), 1 worker", "engine", one, None,
                    "run_all(quick=True)"))
+        print(_row(f"full study (quick mode, empty cache), {workers} workers", "engine", every, None,
+                   f"speedup {one / every:.2f}"))
+        print(f"parallel efficiency: {one / (workers * every):.2f}")
     print(f"bench took {time.perf_counter() - started:.0f} s; load average now {os.getloadavg()[0]:.1f}")
     print(f"engine/loop speedup: {summary[0]:.2f}  fraction of GEMM peak: {summary[1]:.2f}")
     return 0
