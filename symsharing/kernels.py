@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import cache
+from . import cache, parallel
 from .analysis import _crossing, exchange_rates
 from .metrics import metric_name, score
 from .settings import is_quick
@@ -103,6 +103,10 @@ def kernel_ridge(task: Task, family: str, X, y, X_eval: list, ridges=RIDGES, gam
     return outputs
 
 
+KERNEL_COLUMNS = ["task", "family", "seed", "n_train", "ridge", "validation_score", "test_score", "metric",
+                  "diverged"]
+
+
 def _unit(task: Task, n_train: int, seed: int) -> list[dict]:
     X, y = task.sample(n_train, seed)
     X_val, y_val = task.sample(N_VALIDATION, VALIDATION_SEED_OFFSET + seed)
@@ -132,19 +136,30 @@ def kernel_records(quick: bool | None = None, tasks=("set", "ring", "grid"), siz
     if sizes is None:
         sizes = (16, 64, 256, 1024) if quick else tuple(16 * 2 ** k for k in range(8))
     seeds = ((0, 1) if quick else tuple(range(5))) if seeds is None else tuple(seeds)
-    rows = []
-    with one_thread():
-        for name in tasks:
-            task = get_task(name)
-            for n_train in sizes:
-                for seed in seeds:
-                    config = {"unit": "kernel-ridge", "task": name, "n_train": int(n_train),
-                              "seed": int(seed), "ridges": list(RIDGES), "n_validation": N_VALIDATION,
-                              "n_test": N_TEST}
-                    key = cache.cache_key(config, device="cpu", dtype="float64")
-                    rows.extend(cache.cached(key, lambda t=task, n=int(n_train), s=int(seed): _unit(t, n, s),
-                                             namespace="theory"))
-    return pd.DataFrame(rows)
+    keys, found = {}, {}
+    for name in tasks:
+        for n_train in sizes:
+            for seed in seeds:
+                config = {"unit": "kernel-ridge", "task": name, "n_train": int(n_train),
+                          "seed": int(seed), "ridges": list(RIDGES), "n_validation": N_VALIDATION,
+                          "n_test": N_TEST}
+                unit = (name, int(n_train), int(seed))
+                keys[unit] = key = cache.cache_key(config, device="cpu", dtype="float64")
+                payload = cache.load_entry(cache.entry_path(key, "theory"), key)
+                if payload is not None:
+                    found[unit] = payload
+    missing = [unit for unit in keys if unit not in found]
+    with one_thread():  # the units run in the worker pool (one thread each), largest first
+        missing.sort(key=lambda unit: -unit[1])
+        for index, rows in parallel.run_calls(_unit_named, missing):
+            cache.store_entry(cache.entry_path(keys[missing[index]], "theory"), keys[missing[index]], rows)
+            found[missing[index]] = rows
+    # the columns in one order, whether the rows were computed or read back (JSON sorts keys)
+    return pd.DataFrame([row for unit in keys for row in found[unit]], columns=KERNEL_COLUMNS)
+
+
+def _unit_named(name: str, n_train: int, seed: int) -> list[dict]:
+    return _unit(get_task(name), n_train, seed)
 
 
 def bootstrap_exchange_rates(frame: pd.DataFrame, reference: str, baseline: str,

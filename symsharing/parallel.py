@@ -31,8 +31,8 @@ import torch
 
 from ._checks import check_int
 
-__all__ = ["worker_count", "executor", "train_stack_job", "run_stacks", "use_scheduler", "scheduler",
-           "shutdown"]
+__all__ = ["worker_count", "executor", "train_stack_job", "run_stacks", "run_calls", "use_scheduler",
+           "scheduler", "shutdown"]
 
 _executor: concurrent.futures.ProcessPoolExecutor | None = None
 _executor_size = 0
@@ -115,6 +115,32 @@ def use_scheduler(client):
 def scheduler():
     """The Dask client set by ``use_scheduler``, or None."""
     return _client
+
+
+def _one_thread_call(function, arguments):
+    torch.set_num_threads(1)
+    return function(*arguments)
+
+
+def run_calls(function, calls, workers: int | None = None):
+    """``function(*arguments)`` for each ``arguments`` of ``calls`` (``function`` importable at module
+    level, arguments picklable), one intra-op thread each; yield ``(index, result)`` as each
+    finishes: in this process for one worker or one call, else in the pool."""
+    calls = list(calls)
+    workers = worker_count(workers)
+    if workers == 1 or len(calls) <= 1:
+        for index, arguments in enumerate(calls):
+            yield index, function(*arguments)
+        return
+    pool = executor(workers)
+    futures = {pool.submit(_one_thread_call, function, arguments): index
+               for index, arguments in enumerate(calls)}
+    try:
+        for future in concurrent.futures.as_completed(futures):
+            yield futures[future], future.result()
+    finally:
+        for future in futures:
+            future.cancel()
 
 
 def run_stacks(jobs, workers: int):

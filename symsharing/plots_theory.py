@@ -11,12 +11,13 @@ import numpy as np
 import pandas as pd
 
 from . import theory
+from .plots import FAMILY_STYLE
 
 __all__ = ["plot_calibration", "plot_rate_comparison", "plot_crossovers"]
 
-LINEAR_STYLE = {"unconstrained": {"color": "tab:gray", "marker": "o"},
-                "invariant": {"color": "tab:red", "marker": "^"},
-                "augmented": {"color": "tab:blue", "marker": "s"}}
+# the linear families wear the colours of the network families they stand for, book-wide
+LINEAR_STYLE = {"unconstrained": FAMILY_STYLE["mlp"], "invariant": FAMILY_STYLE["shared"],
+                "augmented": FAMILY_STYLE["mlp+aug"]}
 
 
 def plot_calibration(summary: pd.DataFrame) -> plt.Figure:
@@ -28,9 +29,11 @@ def plot_calibration(summary: pd.DataFrame) -> plt.Figure:
         rows = summary[summary["task"] == task]
         d, k = int(rows["d"].iloc[0]), int(rows["k"].iloc[0])
         grid = np.geomspace(rows["n_train"].min(), rows["n_train"].max(), 200)
-        ax.plot(grid, theory.ls_excess_risk(grid, d), color="tab:gray", linewidth=1,
+        ax.plot(grid, theory.ls_excess_risk(grid, d), color=LINEAR_STYLE["unconstrained"]["color"],
+                linewidth=1,
                 label="σ² d/(n−d−1)")
-        ax.plot(grid, theory.invariant_excess_risk(grid, k), color="tab:red", linewidth=1,
+        ax.plot(grid, theory.invariant_excess_risk(grid, k), color=LINEAR_STYLE["invariant"]["color"],
+                linewidth=1,
                 label="σ² k/(n−k−1)")
         for family, style in LINEAR_STYLE.items():
             part = rows[rows["family"] == family].sort_values("n_train")

@@ -260,33 +260,45 @@ def train_linear(models, datasets, *, augment_groups=None, seeds=None,
     return histories
 
 
-def _calibration_rows(task: LinearTask, n_train: int, seeds) -> list[dict]:
-    datasets = [task.sample(n_train, seed) for seed in seeds]
-    rows = []
-    for family in LINEAR_FAMILIES:
-        models = [InvariantLinearMap(task.group) if family == "invariant" else LinearMap(task.d)
-                  for _ in seeds]
-        group = task.group if family == "augmented" else None
-        histories = train_linear(models, datasets, augment_groups=[group] * len(seeds), seeds=list(seeds))
-        for seed, model, (X, y), history in zip(seeds, models, datasets, histories, strict=True):
+def _calibration_units(units, seeds) -> list[list[dict]]:
+    """The rows of each ``(task, n_train)`` of ``units``: every family and seed, all trained in one
+    ``train_linear`` call (its stacks run in parallel)."""
+    plan = []  # (unit, family, datasets, models)
+    for task, n_train in units:
+        datasets = [task.sample(n_train, seed) for seed in seeds]
+        for family in LINEAR_FAMILIES:
+            models = [InvariantLinearMap(task.group) if family == "invariant" else LinearMap(task.d)
+                      for _ in seeds]
+            plan.append(((task, n_train), family, datasets, models))
+    histories = train_linear([m for *_, models in plan for m in models],
+                             [d for _, _, datasets, _ in plan for d in datasets],
+                             augment_groups=[task.group if family == "augmented" else None
+                                             for (task, _), family, _, models in plan for _ in models],
+                             seeds=[int(seed) for _ in plan for seed in seeds])
+    rows = {unit: [] for unit in units}
+    for position, ((task, n_train), family, datasets, models) in enumerate(plan):
+        mine = histories[position * len(seeds):(position + 1) * len(seeds)]
+        for seed, model, (X, y), history in zip(seeds, models, datasets, mine, strict=True):
             w = model.effective_weight().detach()
             # augmented: with the whole orbit, augmented least squares is the invariant solution
             exact = least_squares(X, y) if family == "unconstrained" \
                 else invariant_least_squares(X, y, task.group)
             with torch.no_grad():
                 train_mse = float(((X.double() @ w.double() - y[:, 0].double()) ** 2).mean())
-            rows.append({"task": task.name, "family": family, "d": task.d, "k": task.k,
-                         "sigma": task.sigma, "n_train": n_train, "seed": int(seed),
-                         "excess_risk": task.excess_risk(w), "train_mse": train_mse,
-                         "test_mse": task.test_mse(w), "ls_excess_risk": task.excess_risk(exact),
-                         "distance_to_ls": float(((w.double() - exact) ** 2).sum()),
-                         "steps": len(LR_PHASES) * PHASE_STEPS, "diverged": bool(history["diverged"])})
-    return rows
+            rows[(task, n_train)].append({
+                "task": task.name, "family": family, "d": task.d, "k": task.k, "sigma": task.sigma,
+                "n_train": n_train, "seed": int(seed), "excess_risk": task.excess_risk(w),
+                "train_mse": train_mse, "test_mse": task.test_mse(w),
+                "ls_excess_risk": task.excess_risk(exact),
+                "distance_to_ls": float(((w.double() - exact) ** 2).sum()),
+                "steps": len(LR_PHASES) * PHASE_STEPS, "diverged": bool(history["diverged"])})
+    return [rows[unit] for unit in units]
 
 
 def linear_calibration(quick: bool | None = None, seeds=None) -> pd.DataFrame:
     """One row per trained linear model (``LINEAR_COLUMNS``): every calibration task, family, size
-    (``linear_sizes``) and seed (10 seeds, 3 in quick mode); cached per (task, size).
+    (``linear_sizes``) and seed (10 seeds, 3 in quick mode); cached per (task, size), and every
+    missing (task, size) trained in one ``fit_many`` call per learning-rate phase.
 
     ``test_mse`` is the population value ``‖ŵ − θ‖² + σ²``; ``ls_excess_risk`` is the excess risk of
     the exact least-squares solution of the same family on the same data (``torch.linalg.lstsq``;
@@ -295,17 +307,24 @@ def linear_calibration(quick: bool | None = None, seeds=None) -> pd.DataFrame:
     """
     quick = is_quick() if quick is None else bool(quick)
     seeds = tuple(range(2 if quick else 10)) if seeds is None else tuple(int(s) for s in seeds)
-    rows = []
-    with one_thread():
-        for task in LINEAR_TASKS.values():
-            for n_train in linear_sizes(task.d, quick):
-                config = {"unit": "linear-calibration", "task": task.name, "sigma": task.sigma,
-                          "n_train": n_train, "seeds": list(seeds), "phases": list(LR_PHASES),
-                          "phase_steps": PHASE_STEPS}
-                key = cache.cache_key(config, device="cpu", dtype="float32")
-                rows.extend(cache.cached(key, lambda t=task, n=n_train: _calibration_rows(t, n, seeds),
-                                         namespace="theory"))
-    return pd.DataFrame(rows)
+    keys, found = {}, {}
+    for task in LINEAR_TASKS.values():
+        for n_train in linear_sizes(task.d, quick):
+            config = {"unit": "linear-calibration", "task": task.name, "sigma": task.sigma,
+                      "n_train": n_train, "seeds": list(seeds), "phases": list(LR_PHASES),
+                      "phase_steps": PHASE_STEPS}
+            keys[(task, n_train)] = key = cache.cache_key(config, device="cpu", dtype="float32")
+            payload = cache.load_entry(cache.entry_path(key, "theory"), key)
+            if payload is not None:
+                found[(task, n_train)] = payload
+    missing = [unit for unit in keys if unit not in found]
+    if missing:
+        with one_thread():
+            for unit, rows in zip(missing, _calibration_units(missing, seeds), strict=True):
+                cache.store_entry(cache.entry_path(keys[unit], "theory"), keys[unit], rows)
+                found[unit] = rows
+    # the columns in one order, whether the rows were computed or read back (JSON sorts keys)
+    return pd.DataFrame([row for unit in keys for row in found[unit]], columns=LINEAR_COLUMNS + ["diverged"])
 
 
 def write_linear_results(path="results/theory-linear.csv", quick: bool | None = None) -> pd.DataFrame:

@@ -140,3 +140,21 @@ def test_bootstrap_exchange_rates_recover_a_known_rate():
     assert np.allclose(inside["rate"], 4.0, rtol=0.05)
     assert (inside["censored_share"] == 0).all()
     assert rates.loc[rates["n_train"] == 256, "censored_share"].iloc[0] == 1.0
+
+
+def test_kernel_records_are_the_same_on_any_worker_count_and_read_back(tmp_path, monkeypatch):
+    import pandas as pd
+
+    from symsharing import kernels
+
+    monkeypatch.setenv("SYMSHARING_CACHE_DIR", str(tmp_path / "one"))
+    monkeypatch.setenv("SYMSHARING_WORKERS", "1")
+    one = kernels.kernel_records(tasks=("ring", "set"), sizes=(16, 32), seeds=(0, 1))
+    monkeypatch.setenv("SYMSHARING_CACHE_DIR", str(tmp_path / "two"))
+    monkeypatch.setenv("SYMSHARING_WORKERS", "2")
+    two = kernels.kernel_records(tasks=("ring", "set"), sizes=(16, 32), seeds=(0, 1))
+    pd.testing.assert_frame_equal(one, two)
+    assert len(one) == 2 * 2 * 2 * len(kernels.KERNEL_FAMILIES)
+    monkeypatch.setattr(kernels, "_unit", lambda *args: pytest.fail("a cached unit was recomputed"))
+    again = kernels.kernel_records(tasks=("ring", "set"), sizes=(16, 32), seeds=(0, 1))
+    pd.testing.assert_frame_equal(again, two)
