@@ -240,11 +240,15 @@ class _FunctionalStack:
             return functional_call(self.base, (params, buffers, self.shared_buffers), (x,))
 
         self._forward = vmap(one_model)
+        # a module may run K stacked copies itself, faster than vmap: stacked_forward(params, buffers, x)
+        self._own = getattr(type(self.base), "stacked_forward", None) if not self.stacked_buffers else None
 
     def parameters(self) -> list[torch.Tensor]:
         return [p for p in self.params.values() if p.requires_grad]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self._own is not None:
+            return self._own(self.params, self.shared_buffers, x)  # (K, b, n_out)
         return self._forward(self.params, self.stacked_buffers, x)  # (K, b, n_out)
 
     def penalty(self) -> torch.Tensor | float:

@@ -200,6 +200,11 @@ class LinearMap(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return (x @ self.weight)[..., None]  # (batch, 1)
 
+    @staticmethod
+    def stacked_forward(params: dict, buffers: dict, x: torch.Tensor) -> torch.Tensor:
+        """K stacked models at once (``fit_many``): ``x [K, b, d]`` -> ``[K, b, 1]``."""
+        return torch.bmm(x, params["weight"][..., None])
+
 
 class InvariantLinearMap(nn.Module):
     """Bias-free linear model tied by ``group``: ``w = β[orbit(i)]``, one parameter per point
@@ -218,6 +223,11 @@ class InvariantLinearMap(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return (x @ self.effective_weight())[..., None]  # (batch, 1)
+
+    @staticmethod
+    def stacked_forward(params: dict, buffers: dict, x: torch.Tensor) -> torch.Tensor:
+        """K stacked models at once (``fit_many``): ``x [K, b, d]`` -> ``[K, b, 1]``."""
+        return torch.bmm(x, params["weight"][:, buffers["orbit"], None])
 
 
 def least_squares(X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

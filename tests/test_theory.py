@@ -158,3 +158,22 @@ def test_kernel_records_are_the_same_on_any_worker_count_and_read_back(tmp_path,
     monkeypatch.setattr(kernels, "_unit", lambda *args: pytest.fail("a cached unit was recomputed"))
     again = kernels.kernel_records(tasks=("ring", "set"), sizes=(16, 32), seeds=(0, 1))
     pd.testing.assert_frame_equal(again, two)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("family", ["unconstrained", "invariant"])
+def test_linear_models_trained_in_a_stack_equal_fit(dtype, family):
+    import copy
+
+    from symsharing.train import fit, fit_many
+
+    task = theory.get_linear_task("linear-ring")
+    datasets = [tuple(t.to(dtype) for t in task.sample(40, seed)) for seed in range(3)]
+    models = [(theory.InvariantLinearMap(task.group) if family == "invariant" else theory.LinearMap(task.d))
+              .to(dtype) for _ in datasets]
+    alone = [copy.deepcopy(m) for m in models]
+    fit_many(models, datasets, steps=30, lr=0.05, seeds=[0, 1, 2], workers=1)  # stacked_forward
+    for seed, (model, (X, y)) in enumerate(zip(alone, datasets, strict=True)):
+        fit(model, X, y, steps=30, lr=0.05, seed=seed)
+    for stacked, single in zip(models, alone, strict=True):
+        torch.testing.assert_close(stacked.weight, single.weight)
