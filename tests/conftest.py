@@ -43,3 +43,13 @@ def single_torch_thread():
     """One intra-op torch thread for the duration of a test (see ``symsharing.train.one_thread``)."""
     with one_thread():
         yield
+
+
+@pytest.fixture
+def preserved_environment():
+    """``os.environ`` restored after the test (Dask's nannies set OMP_NUM_THREADS=1 and the like in
+    the process that starts them, which later subprocesses would inherit)."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)

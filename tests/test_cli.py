@@ -104,7 +104,7 @@ def test_quick_switch_sets_the_environment(toy, tmp_path):
     assert pd.read_csv(tmp_path / "toy.csv")["quick"].all()
 
 
-def test_run_on_a_dask_cluster_equals_a_local_run(toy, tmp_path):
+def test_run_on_a_dask_cluster_equals_a_local_run(toy, tmp_path, preserved_environment):
     assert main(["run", "toy", "--out", str(tmp_path / "local")]) == 0
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, protocol="tcp",
                                   host="127.0.0.1", dashboard_address=None) as cluster:

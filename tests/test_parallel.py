@@ -65,11 +65,15 @@ def test_an_explicit_device_trains_the_same_and_leaves_models_in_place(dtype):
 
 @pytest.fixture(scope="module")
 def cluster():
-    """Two single-threaded worker processes (with nannies, which restart a killed worker)."""
+    """Two single-threaded worker processes (with nannies, which restart a killed worker). Dask's
+    nannies set OMP_NUM_THREADS=1 (and the like) in this process's environment: restored after."""
+    environment = dict(os.environ)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, protocol="tcp",
                                   host="127.0.0.1", dashboard_address=None) as local, \
             distributed.Client(local) as client:
         yield client
+    os.environ.clear()
+    os.environ.update(environment)
 
 
 def test_stacks_on_a_dask_cluster_equal_a_local_run(cluster, single_torch_thread):  # the study's setting
