@@ -152,8 +152,8 @@ for _, row in crossovers.iterrows():
 # `grid-chiral` (registered in `symsharing.tasks.TASKS`, outside the study's `STUDY_TASKS`) keeps
 # the grid's images, sampler, noise and labelling rule but tells mirror images apart: its
 # {glue:text}`chiral_classes` classes are the one-sided tetrominoes I, O, T, S, Z, L, J, each drawn
-# in its rotations only ({glue:text}`chiral_placements` placements on the 7 × 7 grid). The
-# quarter turns $C_4$ are its true group; the ladder is
+# in its rotations only ({glue:text}`chiral_placements` placements on the {glue:text}`chiral_side`
+# grid). The quarter turns $C_4$ are its true group; the ladder is
 #
 # $C_2$ (the half turn) $\subset C_4$ (quarter turns: the task's group) $\subset D_4$ (adds the
 # mirrors: wrong, a mirror turns an S into a Z and an L into a J).
@@ -190,9 +190,11 @@ for name in grid_groups:
     glue(f"grid_ceiling_{name}", f"{grid_ceiling_table.loc[name, 'ceiling (test)']:.3f}", display=False)
     glue(f"grid_mixing_{name}", f"{ceilings.label_mixing(chiral, grid_groups[name]):.1%}", display=False)
     glue(f"grid_sampled_mixing_{name}", f"{sampled_mixing[name]:.1%}", display=False)
-glue("grid_rowshift_ceiling", f"{ceilings.ceiling(get_task('grid'), grid_row_shift(7)):.3f}", display=False)
+grid = get_task("grid")
+glue("grid_rowshift_ceiling", f"{ceilings.ceiling(grid, grid_row_shift(grid.side)):.3f}", display=False)
 glue("chiral_classes", f"{chiral.n_outputs}", display=False)
 glue("chiral_placements", f"{len(chiral.placements()[0])}", display=False)
+glue("chiral_side", f"{chiral.side} × {chiral.side}", display=False)
 glue("grid_n_test", f"{len(X_test):,}", display=False)
 
 # %% [markdown]
