@@ -109,10 +109,12 @@ glue("tab_glance", plots.table(glance), display=False)
 # %% tags=["hide-input"]
 import symsharing
 from symsharing.groups import grid_dihedral, symmetric
-from symsharing.tasks import TASKS
+from symsharing.tasks import STUDY_TASKS, get_task
+
+study_tasks = {name: get_task(name) for name in STUDY_TASKS}  # variants stay out
 
 print(f"symsharing {symsharing.__version__}")
-for name, task in TASKS.items():
+for name, task in study_tasks.items():
     print(f"{name:5s} {task.kind:15s} group {task.group.name:12s} of order {task.group.order():>6,}")
 
 # %% [markdown]

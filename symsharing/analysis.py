@@ -21,7 +21,8 @@ from .metrics import confidence_interval
 __all__ = ["summarize", "sign", "paired_effect", "exchange_rates", "format_rate", "format_effect",
            "study_seconds", "divergence_table", "verdict",
            "overall_verdict", "claims_table", "controls_table", "holm", "one_sided_p", "ladder_arm",
-           "crossover", "crossovers_table", "LADDER_COMPARISONS", "PRIMARY_ENDPOINTS", "CLAIM_NAMES",
+           "crossover", "crossovers_table", "LADDER_COMPARISONS", "GRID_LADDER_COMPARISONS",
+           "PRIMARY_ENDPOINTS", "CLAIM_NAMES",
            "seed_variance_effect", "shared_advantage", "matched_sizes",
            "size_to_reach", "power_law", "power_law_table"]
 
@@ -344,6 +345,20 @@ def ladder_arm(frame: pd.DataFrame) -> pd.Series:
                                 frame["family"])
 
 
+def _ladder_task_rows(frame: pd.DataFrame, arms) -> pd.DataFrame:
+    """The rows of the one task whose ladder holds every arm of ``arms`` (a group names its task's
+    ladder; ``mlp`` is on every task), so that curves never mix tasks."""
+    if "task" not in frame.columns or frame["task"].nunique() <= 1:
+        return frame
+    arm = ladder_arm(frame)
+    tasks = [task for task in dict.fromkeys(frame["task"])
+             if all(bool((arm[frame["task"] == task] == name).any()) for name in arms)]
+    if len(tasks) > 1:
+        raise ValueError(f"arms {list(arms)} occur on several tasks ({', '.join(tasks)}); "
+                         "pass the rows of one task")
+    return frame[frame["task"] == tasks[0]] if tasks else frame
+
+
 def _arm_curves(frame: pd.DataFrame, arm: str, value: str) -> pd.DataFrame:
     rows = frame[ladder_arm(frame) == arm]
     return rows.pivot_table(index="seed", columns="n_train", values=value, aggfunc="mean")  # (seed, n)
@@ -370,8 +385,10 @@ def crossover(frame: pd.DataFrame, larger: str, smaller: str, value: str = "test
     ``larger`` (positive at the smallest size) falls to zero or below; its 95 % interval comes from
     resampling seeds (paired: both arms share each seed's data). Also returned: the one-sided
     p-values that ``larger`` wins at the smallest size and loses at the largest, and their maximum,
-    the p-value of "a crossover exists in range" (an intersection–union test).
+    the p-value of "a crossover exists in range" (an intersection–union test). A frame with several
+    tasks is reduced to the task whose ladder holds both arms (``task`` in the result).
     """
+    frame = _ladder_task_rows(frame, (larger, smaller))
     a, b = _arm_curves(frame, larger, value), _arm_curves(frame, smaller, value)
     if a.empty or b.empty:
         raise KeyError(f"no records for arm {larger if a.empty else smaller!r} in the ladder")
@@ -387,7 +404,9 @@ def crossover(frame: pd.DataFrame, larger: str, smaller: str, value: str = "test
     low, high = (np.percentile(boot[found], [2.5, 97.5]) if found.any() else (math.nan, math.nan))
     p_small = one_sided_p(advantage.iloc[:, 0])
     p_large = one_sided_p(-advantage.iloc[:, -1])
-    return {"larger": larger, "smaller": smaller, "crossover_n": point, "low": float(low),
+    task = frame["task"].iloc[0] if "task" in frame.columns else ""
+    return {"task": task, "smallest_n": int(sizes[0]), "larger": larger, "smaller": smaller,
+            "crossover_n": point, "low": float(low),
             "high": float(high),
             "share_of_resamples_with_crossover": float(found.mean()),
             "advantage_smallest": float(advantage.iloc[:, 0].mean()),
@@ -396,20 +415,21 @@ def crossover(frame: pd.DataFrame, larger: str, smaller: str, value: str = "test
 
 
 LADDER_COMPARISONS = (("D16", "C16"), ("D16", "mlp"), ("S16", "mlp"), ("C16", "mlp"), ("C16", "C8"))
+# the one-sided grid variant's ladder, C2 ⊂ C4 ⊂ D4 (its own family of tests)
+GRID_LADDER_COMPARISONS = (("D4", "C4"), ("D4", "mlp"), ("C4", "mlp"), ("C4", "C2"))
 
 
 def crossovers_table(frame: pd.DataFrame, comparisons=LADDER_COMPARISONS,
                      level: float = 0.05) -> pd.DataFrame:
-    """``crossover`` for each pair of ``comparisons``, with Holm-adjusted p-values across them (a
-    secondary family of tests) and a readable finding per row."""
+    """``crossover`` for each pair of ``comparisons`` (each on the task whose ladder holds it), with
+    Holm-adjusted p-values across them (a secondary family of tests) and a readable finding per row."""
     rows = pd.DataFrame([crossover(frame, larger, smaller) for larger, smaller in comparisons])
     rows["p_holm"] = holm(rows["p_crossover"])
-    sizes = sorted(frame["n_train"].unique())
 
     def finding(row) -> str:
         if math.isnan(row["crossover_n"]):
             return "no crossover in range" + ("" if row["advantage_smallest"] > 0 else
-                                              f" ({row['larger']} does not win at n = {sizes[0]})")
+                                              f" ({row['larger']} does not win at n = {row['smallest_n']})")
         interval = f"[{row['low']:.0f}, {row['high']:.0f}]"
         significant = "significant" if row["p_holm"] <= level else "not significant"
         return f"n ≈ {row['crossover_n']:.0f} {interval}, {significant} (Holm)"

@@ -4,8 +4,12 @@ A network whose weights are tied by a group ``H`` is ``H``-invariant, so it give
 ``H``-orbit of inputs. When an orbit holds inputs with different labels, no such network can be
 right on all of them: its best possible accuracy, the *ceiling* of ``H`` on the task, is that of the
 Bayes classifier constant on ``H``-orbits, which answers in each orbit the label with the most
-probability mass. For the ring task the input space is finite (2^16 rings), so the ceiling is
-computed exactly by enumerating every input with its probability under the split's distribution.
+probability mass. Where the input space is finite the ceiling is computed exactly by enumerating
+every input with its probability under the split's distribution (``finite_inputs``): the ring task
+(2^16 rings) and the grid tasks (a uniform class, then a uniform placement: 572 clean images; the
+pixel noise is i.i.d., independent of the label and clipped so that rounding recovers the clean
+image, so the best classifier constant on orbits of noisy images is the one on orbits of their
+placements; the OOD intensity map moves no placement, so both splits have the same ceilings).
 A ceiling is an upper bound: a tied network of a given architecture need not reach it. ``H`` = the
 task's group (or a subgroup of it) has ceiling 1: labels are constant on its orbits.
 """
@@ -16,9 +20,10 @@ import torch
 
 from .groups import PermutationGroup
 from .orbits import _is_symmetric
-from .tasks import RingTask, Task
+from .tasks import GridTask, RingTask, Task
 
-__all__ = ["ring_inputs", "input_probabilities", "orbit_ids", "ceiling", "label_mixing"]
+__all__ = ["ring_inputs", "input_probabilities", "finite_inputs", "has_finite_inputs", "orbit_ids", "ceiling",
+           "label_mixing"]
 
 _ENUMERATION_LIMIT = 4096  # largest group whose elements are enumerated to find orbit representatives
 
@@ -52,7 +57,7 @@ def orbit_ids(group: PermutationGroup, X: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"X must be a [m, {group.n}] tensor of ±1 rows (n <= 62), got "
                          f"{tuple(X.shape) if isinstance(X, torch.Tensor) else type(X).__name__}")
     if not bool(((X == 1) | (X == -1)).all()):
-        raise ValueError("X must hold ±1 entries only (binary inputs: the ring task)")
+        raise ValueError("X must hold ±1 entries only (binary inputs: rings, clean grid placements)")
     if _is_symmetric(group):
         return (X > 0).sum(dim=1)
     if group.order() > _ENUMERATION_LIMIT:
@@ -72,23 +77,45 @@ def _orbit_label_mass(group: PermutationGroup, X, labels, probabilities) -> torc
     return mass
 
 
-def _enumerated(task: Task, split: str):
-    X = ring_inputs(task.group.n)
-    return X, task.label(X), input_probabilities(task, split)
+def has_finite_inputs(task: Task) -> bool:
+    """Whether ``finite_inputs`` enumerates ``task``'s inputs (the ring and the grid tasks)."""
+    return isinstance(task, (RingTask, GridTask))
+
+
+def finite_inputs(task: Task, split: str = "test") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Every input of ``task`` as ±1 rows ``X [m, n]`` with its label and its probability under
+    ``split`` ("test": the training and test distribution; "ood"): the 2^16 rings, or the clean
+    placements of the grid tasks (+1 on the piece, -1 elsewhere; ``label`` reads them as the
+    noiseless images). TypeError for a task whose inputs are continuous (the set task)."""
+    if not isinstance(task, Task):
+        raise TypeError(f"task must be a Task, got {type(task).__name__}")
+    if not has_finite_inputs(task):
+        raise TypeError(f"exact enumeration needs a task with finitely many inputs (ring, grid tasks), "
+                        f"got {task!r}")
+    if split not in ("test", "ood"):
+        raise ValueError(f"split must be 'test' or 'ood', got {split!r}")
+    if isinstance(task, RingTask):
+        X = ring_inputs(task.group.n)
+        return X, task.label(X), input_probabilities(task, split)
+    masks, _, probabilities = task.placements()  # the OOD map x -> a x + b moves no placement
+    X = masks * 2 - 1  # (P, 49)
+    return X, task.label(X), probabilities
 
 
 def ceiling(task: Task, group: PermutationGroup, split: str = "test") -> float:
     """The exact best accuracy of a classifier constant on ``group``'s orbits, on ``split`` of
-    ``task`` (ring task: every input enumerated)."""
-    X, labels, probabilities = _enumerated(task, split)
+    ``task`` (every input enumerated: ``finite_inputs``)."""
+    X, labels, probabilities = finite_inputs(task, split)
     mass = _orbit_label_mass(group, X, labels, probabilities)
+    if not bool(((mass > 0).sum(dim=1) > 1).any()):
+        return 1.0  # no orbit holds two labels: exactly 1, not a sum of probabilities rounded
     return float(mass.max(dim=1).values.sum() / mass.sum())
 
 
 def label_mixing(task: Task, group: PermutationGroup, split: str = "test") -> float:
     """Probability that an input's ``group``-orbit also holds an input with another label: the share
     of inputs on which tying by ``group`` is wrong where it matters (0 for a correct group)."""
-    X, labels, probabilities = _enumerated(task, split)
+    X, labels, probabilities = finite_inputs(task, split)
     mass = _orbit_label_mass(group, X, labels, probabilities)
     mixed = (mass > 0).sum(dim=1) > 1  # (orbits,)
     return float(mass[mixed].sum() / mass.sum())

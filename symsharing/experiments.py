@@ -50,7 +50,8 @@ __all__ = ["RECORD_COLUMNS", "PROTOCOL_COLUMNS", "TrainingConfig", "AxisConfig",
            "generalization", "mode_connectivity", "symmetry_ladder", "write_results", "RESULTS_DIR",
            "EXPERIMENTS", "STUDY_AXES", "run_experiment", "run_all", "matched_width", "ring_ceiling",
            "experiment_units", "MIN_DENSE_WIDTH", "seed_variance", "INIT_REPLICATES",
-           "budget_ablation", "ABLATION_SCALE"]
+           "budget_ablation", "ABLATION_SCALE", "ladder_configs", "GRID_LADDER_TASK", "GRID_LADDER_SEEDS",
+           "GRID_LADDER_MIN_N", "GRID_LADDER_TUNING"]
 
 RECORD_COLUMNS = ["experiment", "task", "family", "seed", "n_train", "width", "n_params", "steps", "lr",
                   "batch_size", "metric", "train_loss", "test_score", "test_score_transformed",
@@ -90,7 +91,7 @@ class TrainingConfig:
     lr_n_train: int = 256
     lr_seed: int = 1000
     mlp_width: int = 64
-    shared_width: tuple[tuple[str, int], ...] = (("set", 16), ("ring", 8), ("grid", 4))
+    shared_width: tuple[tuple[str, int], ...] = (("set", 16), ("ring", 8), ("grid", 4), ("grid-chiral", 4))
     epochs: int = 0
     max_steps: int = 0
     schedule: str = "constant"
@@ -375,21 +376,23 @@ def _unit_parts(unit) -> tuple[str, int, int, str | None]:
 def _tying(task: Task, family: str, group_name: str | None):
     """The group that ties ``family``'s weights (None for dense families) and its exact ceiling on the
     test distribution: 1 for the task's group and its subgroups (labels are constant on their
-    orbits), the enumerated value on the ring, NaN where it cannot be computed (regression, or a
-    wrong group on an input space too large to enumerate)."""
+    orbits), the enumerated value where the inputs are finite (ring, grid tasks:
+    ``ceilings.finite_inputs``), NaN where it cannot be computed (regression, or a wrong group on an
+    input space too large to enumerate)."""
     group = ladder_groups(task)[group_name] if group_name else sharing_group(task, training_family(family))
     if group is None:
         return None, float("nan")
     if task.kind != "classification":
         return group, float("nan")
-    if task.name == "ring":
+    if ceilings.has_finite_inputs(task):
         return group, ring_ceiling(task.name, group.name, tuple(group.generators.flatten().tolist()))
     return group, (1.0 if family in ("shared", "shared-sub") else float("nan"))
 
 
 @functools.cache
 def ring_ceiling(task_name: str, group_name: str, generators: tuple[int, ...]) -> float:
-    """``ceilings.ceiling`` of the ring task under a group, once per process."""
+    """``ceilings.ceiling`` of a task with finite inputs (the ring, the grid tasks; named for the
+    first) under a group, once per process."""
     task = get_task(task_name)
     group = PermutationGroup(torch.tensor(generators).view(-1, task.group.n).tolist(), name=group_name)
     return ceilings.ceiling(task, group)
@@ -593,11 +596,34 @@ def parameter_efficiency(quick: bool | None = None, seeds=None) -> pd.DataFrame:
     return size_sweep(config_for("parameter-efficiency", quick, seeds))
 
 
+GRID_LADDER_TASK = "grid-chiral"
+# The grid variant's ladder is cheaper than the ring's, to fit the book's time budget: the first
+# GRID_LADDER_SEEDS of the ring's seeds, the ring's sizes from GRID_LADDER_MIN_N up (at n = 16 there
+# are about two images per class and every arm is near chance), and each family's rate tuned once
+# (at n = 256, one pilot seed) instead of per size bucket with two.
+GRID_LADDER_SEEDS = 3
+GRID_LADDER_MIN_N = 64
+GRID_LADDER_TUNING = {"lr_sizes": (256,), "n_pilots": 1}
+
+
+def ladder_configs(quick: bool | None = None, seeds=None) -> tuple[AxisConfig, AxisConfig]:
+    """The symmetry ladder's two sweeps: the ring (``config_for("symmetry-ladder")``) and the
+    one-sided grid variant with the ring's budgets, on the first ``GRID_LADDER_SEEDS`` of its seeds,
+    its sizes from ``GRID_LADDER_MIN_N`` up (all of them if none is that large), tuned as
+    ``GRID_LADDER_TUNING`` says."""
+    ring = config_for("symmetry-ladder", quick, seeds)
+    sizes = tuple(n for n in ring.n_trains if n >= GRID_LADDER_MIN_N) or ring.n_trains
+    training = dataclasses.replace(ring.training, **GRID_LADDER_TUNING)
+    return ring, dataclasses.replace(ring, tasks=(GRID_LADDER_TASK,), seeds=ring.seeds[:GRID_LADDER_SEEDS],
+                                     n_trains=sizes, training=training)
+
+
 def symmetry_ladder(quick: bool | None = None, seeds=None) -> pd.DataFrame:
-    """The ring shared by each group of its ladder, C8 ⊂ C16 ⊂ D16 ⊂ S16, against the MLP, per size;
-    ``group`` names the tying group and ``ceiling`` is its exact best accuracy on the test
+    """The ring shared by each group of its ladder, C8 ⊂ C16 ⊂ D16 ⊂ S16, and the one-sided grid
+    variant by C2 ⊂ C4 ⊂ D4 (``families.ladder_groups``), against the MLP, per size (the ring's rows
+    first); ``group`` names the tying group and ``ceiling`` is its exact best accuracy on the test
     distribution (``ceilings.ceiling``). Every shared model uses the rate tuned for ``shared``."""
-    return size_sweep(config_for("symmetry-ladder", quick, seeds))
+    return pd.concat([size_sweep(config) for config in ladder_configs(quick, seeds)], ignore_index=True)
 
 
 ABLATION_SCALE = 4  # the budget ablation trains this many times longer
@@ -631,8 +657,9 @@ def learning_rates(quick: bool | None = None) -> pd.DataFrame:
     ``task, family, n_train`` (the size tuned at), ``width, lr, candidates`` (every rate tried,
     ``;``-separated), ``validation_score, lr_at_edge`` (tuned where missing, else read back)."""
     rows = []
-    for name in (*STUDY_AXES, "symmetry-ladder", "seed-variance"):
-        config = config_for(name, quick)
+    configs = [config_for(name, quick) for name in STUDY_AXES] + [*ladder_configs(quick),
+                                                                    config_for("seed-variance", quick)]
+    for config in configs:
         for task_name in config.tasks:
             task = get_task(task_name)
             targets = {(training_family(unit[0]), unit[1], config.training.lr_size(unit[2]))

@@ -13,7 +13,16 @@ from __future__ import annotations
 from torch import nn
 
 from .augment import OrbitAverage
-from .groups import PermutationGroup, cyclic, dihedral, grid_reflection, grid_row_shift, symmetric
+from .groups import (
+    PermutationGroup,
+    cyclic,
+    dihedral,
+    grid_dihedral,
+    grid_reflection,
+    grid_rotation,
+    grid_row_shift,
+    symmetric,
+)
 from .models import MLP, SharedMLP, SoftSharedMLP
 from .tasks import Task
 
@@ -37,9 +46,10 @@ def _ring_half_rotations(n: int) -> PermutationGroup:
 
 def subgroup(task: Task) -> PermutationGroup:
     """A proper subgroup of the task's group: C_8 on the set, rotations by 2 on the ring,
-    the left-right mirror on the grid."""
+    the left-right mirror on the grid, the half turn C_2 on the one-sided grid variant."""
     builders = {"set": lambda: cyclic(task.group.n), "ring": lambda: _ring_half_rotations(task.group.n),
-                "grid": lambda: grid_reflection(task.side)}
+                "grid": lambda: grid_reflection(task.side),
+                "grid-chiral": lambda: grid_rotation(task.side, 2)}
     if task.name not in builders:
         raise KeyError(f"no subgroup defined for task {task.name!r}; known: {', '.join(builders)}")
     return builders[task.name]()
@@ -47,9 +57,10 @@ def subgroup(task: Task) -> PermutationGroup:
 
 def wrong_group(task: Task) -> PermutationGroup | None:
     """A group the task is not invariant under: S_16 on the ring (the motif needs order), cyclic
-    row shifts on the grid (they cut a shape at the border); None on the set task."""
+    row shifts on the grid (they cut a shape at the border), D_4 on the one-sided grid variant (a
+    mirror turns S into Z and L into J); None on the set task."""
     builders = {"set": lambda: None, "ring": lambda: symmetric(task.group.n),
-                "grid": lambda: grid_row_shift(task.side)}
+                "grid": lambda: grid_row_shift(task.side), "grid-chiral": lambda: grid_dihedral(task.side)}
     if task.name not in builders:
         raise KeyError(f"no wrong group defined for task {task.name!r}; known: {', '.join(builders)}")
     return builders[task.name]()
@@ -59,9 +70,16 @@ def ladder_groups(task: Task) -> dict[str, PermutationGroup]:
     """The symmetry ladder of ``task``: a chain of groups, smallest first, named as in the records.
 
     Ring: C8 (rotations by 2) ⊂ C16 (the task's group) ⊂ D16 (adds reflections: wrong, the motif
-    is chiral) ⊂ S16 (every permutation: wrong, it only sees the number of ones)."""
+    is chiral) ⊂ S16 (every permutation: wrong, it only sees the number of ones). One-sided grid
+    variant (``grid-chiral``): C2 (the half turn) ⊂ C4 (quarter turns: the task's group) ⊂ D4 (adds
+    mirrors: wrong, it merges S with Z and L with J)."""
+    if task.name == "grid-chiral":
+        k = task.side
+        return {"C2": PermutationGroup(grid_rotation(k, 2).generators.tolist(), name="C2"),
+                "C4": PermutationGroup(task.group.generators.tolist(), name="C4"),
+                "D4": PermutationGroup(grid_dihedral(k).generators.tolist(), name="D4")}
     if task.name != "ring":
-        raise KeyError(f"no symmetry ladder defined for task {task.name!r}; known: ring")
+        raise KeyError(f"no symmetry ladder defined for task {task.name!r}; known: ring, grid-chiral")
     n = task.group.n
     return {"C8": PermutationGroup([[(i + 2) % n for i in range(n)]], name="C8"),
             "C16": PermutationGroup(task.group.generators.tolist(), name="C16"),

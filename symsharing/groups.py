@@ -30,6 +30,7 @@ __all__ = [
     "symmetric",
     "reflection",
     "grid_dihedral",
+    "grid_rotation",
     "grid_reflection",
     "grid_row_shift",
 ]
@@ -309,6 +310,23 @@ def grid_dihedral(k: int) -> PermutationGroup:
     rotate = _grid_map(k, lambda r, c: (c, k - 1 - r))
     mirror = _grid_map(k, lambda r, c: (r, k - 1 - c))
     return PermutationGroup([rotate, mirror], name=f"D4 on {k}x{k}")
+
+
+def grid_rotation(k: int, order: int = 4) -> PermutationGroup:
+    """C_order acting on the k*k pixels of a row-major k x k image: rotations only, no mirror.
+
+    ``order`` 4: quarter turns (C4, the rotation subgroup of ``grid_dihedral(k)``); ``order`` 2: the
+    half turn (C2, a subgroup of C4). On a 1 x 1 grid every rotation is the identity (order 1).
+    """
+    k = _check_points(k, "grid_rotation")
+    order = check_int(order, "grid_rotation: order")
+    if order not in (2, 4):
+        raise ValueError(f"grid_rotation: order must be 2 (half turns) or 4 (quarter turns), got {order}")
+    if order == 4:
+        turn = _grid_map(k, lambda r, c: (c, k - 1 - r))  # the quarter turn of grid_dihedral
+    else:
+        turn = _grid_map(k, lambda r, c: (k - 1 - r, k - 1 - c))
+    return PermutationGroup([turn], name=f"C{order} on {k}x{k}")
 
 
 def grid_reflection(k: int) -> PermutationGroup:

@@ -30,6 +30,10 @@ GROUP_STYLE = {
     "C16": {"color": "tab:red", "marker": "^"},
     "D16": {"color": "tab:brown", "marker": "P"},
     "S16": {"color": "tab:purple", "marker": "x"},
+    # the one-sided grid variant's ladder, coloured by the same roles
+    "C2": {"color": "tab:orange", "marker": "v"},
+    "C4": {"color": "tab:red", "marker": "^"},
+    "D4": {"color": "tab:brown", "marker": "P"},
 }
 VALUE_LABELS = {
     "test_score": "test {metric}", "test_score_transformed": "test {metric} on g·x",

@@ -19,9 +19,9 @@ import numpy as np
 import torch
 
 from symsharing._checks import check_int
-from symsharing.groups import PermutationGroup, cyclic, grid_dihedral, symmetric
+from symsharing.groups import PermutationGroup, cyclic, grid_dihedral, grid_rotation, symmetric
 
-__all__ = ["Task", "SetTask", "RingTask", "GridTask", "TASKS", "STUDY_TASKS", "get_task"]
+__all__ = ["Task", "SetTask", "RingTask", "GridTask", "ChiralGridTask", "TASKS", "STUDY_TASKS", "get_task"]
 
 
 def _check_count(n, seed) -> tuple[int, int]:
@@ -139,17 +139,21 @@ class RingTask(Task):
         return match.any(dim=1).long()  # (batch,)
 
 
-def _tetromino_placements(k: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Every placement of every free tetromino in every orientation on a k x k grid.
+def _tetromino_placements(k: int, shapes: dict | None = None, mirror: bool = True
+                          ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every placement of every tetromino of ``shapes`` in every orientation on a k x k grid.
 
+    ``shapes`` defaults to ``GridTask.shapes`` (the free tetrominoes); orientations are the
+    rotations, and with ``mirror`` also the mirror images (free pieces; without it, one-sided).
     Returns ``(masks, shape_ids)``: ``masks`` float ``[n_placements, k*k]`` (row-major, 4 ones
-    each), ``shape_ids`` long ``[n_placements]`` indexing ``GridTask.shapes``.
+    each), ``shape_ids`` long ``[n_placements]`` indexing ``shapes``.
     """
+    shapes = GridTask.shapes if shapes is None else shapes
     masks, shape_ids = [], []
-    for shape_id, cells in enumerate(GridTask.shapes.values()):
+    for shape_id, cells in enumerate(shapes.values()):
         orientations = set()
         for turns in range(4):
-            for mirrored in (False, True):
+            for mirrored in ((False, True) if mirror else (False,)):
                 moved = []
                 for r, c in cells:
                     c = -c if mirrored else c
@@ -200,12 +204,24 @@ class GridTask(Task):
                    "(I, O, T, S, L) is drawn, at a random position and orientation, with pixel noise")
     ood_description = "intensities mapped by x -> 1.5 x + 0.5 (brighter, more contrast); same labels"
 
+    free = True  # a piece and its mirror image are one class (free tetrominoes)
+
     def __init__(self):
-        super().__init__(grid_dihedral(self.side))
-        self._masks, self._shape_ids = _tetromino_placements(self.side)  # (P, 49), (P,)
+        super().__init__(self._symmetry())
+        # (P, 49), (P,): every placement of every piece, in its rotations (and mirror images if free)
+        self._masks, self._shape_ids = _tetromino_placements(self.side, self.shapes, self.free)
         counts = torch.bincount(self._shape_ids, minlength=self.n_outputs)
         self._class_start = (torch.cumsum(counts, 0) - counts).numpy()
         self._class_count = counts.numpy()
+
+    def _symmetry(self) -> PermutationGroup:
+        return grid_dihedral(self.side)
+
+    def placements(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Every clean image the sampler draws from: ``(masks [P, 49], shape_ids [P], probabilities
+        [P])``, a placement's probability being 1 / (classes x placements of its class)."""
+        probabilities = 1.0 / (self.n_outputs * torch.from_numpy(self._class_count)[self._shape_ids].double())
+        return self._masks.clone(), self._shape_ids.clone(), probabilities
 
     def _draw(self, rng, n, ood):
         shape_rng, noise_rng = rng.spawn(2)  # one stream each: sample(m) is a prefix of sample(n)
@@ -232,7 +248,39 @@ class GridTask(Task):
         return torch.where(matched, shape, torch.full_like(shape, -1))  # (batch,)
 
 
-TASKS: dict[str, Task] = {task.name: task for task in (SetTask(), RingTask(), GridTask())}
+class ChiralGridTask(GridTask):
+    """C_4 on a 7x7 image: which one-sided tetromino (I, O, T, S, Z, L, J) is drawn?
+
+    The grid task with mirror images told apart: S and Z, L and J are separate classes, every
+    piece is drawn only in its rotations (572 placements, as on the grid task), with the same
+    sampling, noise, labelling rule and OOD map. Rotations map placements of a piece to placements
+    of the same piece, so the label is invariant under the quarter turns C_4; a mirror turns an S
+    into a Z and an L into a J, so it is *not* invariant under D_4: D_4 is a wrong group that
+    changes labels on the data (the symmetry ladder's grid variant: C2 ⊂ C4 ⊂ D4). A variant, not
+    one of the study's tasks (``STUDY_TASKS``).
+    """
+
+    name = "grid-chiral"
+    shapes = {
+        "I": ((0, 0), (0, 1), (0, 2), (0, 3)),
+        "O": ((0, 0), (0, 1), (1, 0), (1, 1)),
+        "T": ((0, 0), (0, 1), (0, 2), (1, 1)),
+        "S": ((0, 1), (0, 2), (1, 0), (1, 1)),
+        "Z": ((0, 0), (0, 1), (1, 1), (1, 2)),
+        "L": ((0, 0), (1, 0), (2, 0), (2, 1)),
+        "J": ((0, 1), (1, 1), (2, 1), (2, 0)),
+    }
+    n_outputs = len(shapes)
+    free = False
+    description = ("C4 acting on a 7x7 image (49 pixels); classify which of the 7 one-sided "
+                   "tetrominoes (I, O, T, S, Z, L, J; mirror images are different classes) is drawn, "
+                   "at a random position and rotation, with pixel noise")
+
+    def _symmetry(self) -> PermutationGroup:
+        return grid_rotation(self.side, 4)
+
+
+TASKS: dict[str, Task] = {task.name: task for task in (SetTask(), RingTask(), GridTask(), ChiralGridTask())}
 # the study's tasks: the axes loop over these, so variants registered in TASKS stay out of them
 STUDY_TASKS: tuple[str, ...] = ("set", "ring", "grid")
 

@@ -12,7 +12,15 @@ import torch
 
 from symsharing import paramspace
 from symsharing.augment import augment
-from symsharing.groups import PermutationGroup, cyclic, dihedral, grid_dihedral, reflection, symmetric
+from symsharing.groups import (
+    PermutationGroup,
+    cyclic,
+    dihedral,
+    grid_dihedral,
+    grid_rotation,
+    reflection,
+    symmetric,
+)
 from symsharing.metrics import accuracy, confidence_interval, invariance_error, mse
 from symsharing.models import MLP, SharedMLP, SigmaAsymmetricMLP, WAsymmetricMLP, count_parameters
 from symsharing.sharing import InvariantReadout, SharedLinear
@@ -76,6 +84,10 @@ CATALOGUE = [
     case("dihedral-string", lambda: dihedral("6"), TypeError, r"dihedral: n must be an int, got '6'"),
     case("reflection-bool", lambda: reflection(True), TypeError, r"reflection: n must be an int, got True"),
     case("grid-negative", lambda: grid_dihedral(-3), ValueError, r"grid_dihedral: n must be >= 1, got -3"),
+    case("grid-rotation-order", lambda: grid_rotation(7, 8), ValueError,
+         r"grid_rotation: order must be 2 \(half turns\) or 4 \(quarter turns\), got 8"),
+    case("grid-rotation-order-type", lambda: grid_rotation(7, "4"), TypeError,
+         r"grid_rotation: order must be an int, got '4'"),
     # --- sharing
     case("shared-linear-group", lambda: SharedLinear([[1, 0]], 1, 1), TypeError,
          r"group must be a PermutationGroup, got list"),

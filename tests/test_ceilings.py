@@ -1,4 +1,4 @@
-"""Exact ceilings of group-tied classifiers on the ring task, orbit ids, and the symmetry ladder."""
+"""Exact ceilings of group-tied classifiers on the ring and grid tasks, orbit ids, and the symmetry ladder."""
 
 import dataclasses
 
@@ -9,10 +9,11 @@ from hypothesis import strategies as st
 
 from symsharing import analysis, ceilings, experiments
 from symsharing.families import ladder_groups
-from symsharing.groups import cyclic, dihedral, symmetric
+from symsharing.groups import cyclic, dihedral, grid_dihedral, grid_reflection, grid_row_shift, symmetric
 from symsharing.tasks import get_task
 
 RING = get_task("ring")
+CHIRAL = get_task("grid-chiral")
 
 
 @pytest.fixture(autouse=True)
@@ -49,6 +50,41 @@ def test_d16_is_wrong_where_it_matters():
     assert ceilings.label_mixing(RING, dihedral(16)) > 0.1
 
 
+def test_grid_variant_ceilings_are_one_for_rotations_and_five_sevenths_for_d4():
+    groups = ladder_groups(CHIRAL)
+    assert list(groups) == ["C2", "C4", "D4"]
+    for name in ("C2", "C4"):
+        for split in ("test", "ood"):
+            assert ceilings.ceiling(CHIRAL, groups[name], split) == 1.0
+        assert ceilings.label_mixing(CHIRAL, groups[name]) == 0.0
+    # D4 puts every S with a Z and every L with a J, of equal mass: half of 4 classes in 7 is lost
+    assert ceilings.ceiling(CHIRAL, groups["D4"]) == pytest.approx(5 / 7, abs=1e-12)
+    assert ceilings.label_mixing(CHIRAL, groups["D4"]) == pytest.approx(4 / 7, abs=1e-12)
+
+
+def test_grid_variant_mixing_matches_the_sampled_test_set():
+    X, y = CHIRAL.sample(2000, 10_000)
+    d4 = grid_dihedral(7)
+    mixed = torch.zeros(len(X), dtype=torch.bool)
+    for g in d4.elements():
+        mixed |= CHIRAL.label(d4.act(g, X)) != y
+    assert abs(float(mixed.float().mean()) - 4 / 7) < 0.04
+
+
+def test_grid_task_groups_mix_no_labels_on_the_data():
+    grid = get_task("grid")  # the row shift moves shapes out of the support, but never onto another label
+    for group in (grid.group, grid_reflection(7), grid_row_shift(7)):
+        assert ceilings.ceiling(grid, group) == 1.0 and ceilings.label_mixing(grid, group) == 0.0
+
+
+def test_finite_inputs_are_every_clean_placement_with_its_probability():
+    X, labels, probabilities = ceilings.finite_inputs(CHIRAL, "ood")
+    assert X.shape == (572, 49) and set(X.unique().tolist()) == {-1.0, 1.0}
+    assert torch.equal(labels, CHIRAL.placements()[1])
+    assert float(probabilities.sum()) == pytest.approx(1.0, abs=1e-12)
+    assert ceilings.has_finite_inputs(RING) and not ceilings.has_finite_inputs(get_task("set"))
+
+
 @settings(max_examples=25, deadline=None)
 @given(bits=st.lists(st.sampled_from([-1.0, 1.0]), min_size=16, max_size=16), element=st.integers(0, 31))
 def test_orbit_ids_are_invariant_and_separate_orbits(bits, element):
@@ -68,6 +104,10 @@ def test_orbit_ids_are_invariant_and_separate_orbits(bits, element):
     (lambda: ceilings.orbit_ids(cyclic(16), torch.ones(2, 8)), ValueError, r"\[m, 16\]"),
     (lambda: ceilings.input_probabilities(get_task("set")), TypeError, "ring task only"),
     (lambda: ceilings.input_probabilities(RING, "train"), ValueError, "split must be"),
+    (lambda: ceilings.finite_inputs(get_task("set")), TypeError, "finitely many inputs"),
+    (lambda: ceilings.finite_inputs(CHIRAL, "train"), ValueError, "split must be 'test' or 'ood'"),
+    (lambda: ceilings.finite_inputs("grid"), TypeError, "task must be a Task, got str"),
+    (lambda: ceilings.ceiling(get_task("set"), symmetric(8)), TypeError, "finitely many inputs"),
 ])
 def test_bad_inputs(call, error, match):
     with pytest.raises(error, match=match):
@@ -82,11 +122,19 @@ def test_symmetry_ladder_records_name_groups_and_ceilings(monkeypatch):
     monkeypatch.setattr(experiments, "config_for", lambda *args, **kwargs: small)
     frame = experiments.symmetry_ladder()
     assert {"task", "family", "group", "ceiling", "n_train", "seed", "test_score"} <= set(frame.columns)
+    assert list(dict.fromkeys(frame["task"])) == ["ring", "grid-chiral"]  # the ring's rows first
     shared = frame[frame["family"] == "shared"]
-    assert set(shared["group"]) == {"C8", "C16", "D16", "S16"}
+    assert set(shared.loc[shared["task"] == "ring", "group"]) == {"C8", "C16", "D16", "S16"}
+    assert set(shared.loc[shared["task"] == "grid-chiral", "group"]) == {"C2", "C4", "D4"}
     by_group = shared.groupby("group")["ceiling"].first()
     assert by_group["C16"] == pytest.approx(1.0) and by_group["S16"] < by_group["D16"] < 1.0
+    assert by_group["C2"] == by_group["C4"] == 1.0 and by_group["D4"] == pytest.approx(5 / 7)
     assert set(frame.loc[frame["family"] == "mlp", "group"]) == {""}
-    table = analysis.crossovers_table(frame)
+    table = analysis.crossovers_table(frame)  # each comparison on the task whose ladder holds it
     assert list(table["larger"]) == [a for a, _ in analysis.LADDER_COMPARISONS]
-    assert table["finding"].str.len().gt(0).all()
+    assert set(table["task"]) == {"ring"} and table["finding"].str.len().gt(0).all()
+    assert table.equals(analysis.crossovers_table(frame[frame["task"] == "ring"]))  # the grid changes nothing
+    grid = analysis.crossovers_table(frame, analysis.GRID_LADDER_COMPARISONS)
+    assert set(grid["task"]) == {"grid-chiral"} and grid["finding"].str.len().gt(0).all()
+    with pytest.raises(ValueError, match="occur on several tasks"):
+        analysis.crossover(frame, "mlp", "mlp")

@@ -14,7 +14,7 @@ from symsharing.augment import OrbitAverage, orbit_average
 from symsharing.families import FAMILIES, build_model, families_for, sharing_group, subgroup, wrong_group
 from symsharing.groups import cyclic, dihedral, symmetric
 from symsharing.models import MLP, count_parameters
-from symsharing.tasks import TASKS, get_task
+from symsharing.tasks import STUDY_TASKS, TASKS, get_task
 
 TINY_TRAINING = experiments.TrainingConfig(steps=4, batch_size=16, n_test=64, lr_grid=(1e-3,),
                                            lr_n_train=32, mlp_width=8,
@@ -46,7 +46,7 @@ def test_full_configs_meet_the_protocol():
     ratios = np.diff(np.log(sizes))
     assert np.allclose(ratios, ratios[0])  # log-spaced
     widths = dict(experiments.config_for("parameter-efficiency", quick=False).shared_widths)
-    assert set(widths) == set(TASKS) and all(len(w) >= 5 for w in widths.values())
+    assert set(widths) == set(STUDY_TASKS) and all(len(w) >= 5 for w in widths.values())
 
 
 def test_quick_mode_is_read_from_the_environment(monkeypatch):
@@ -107,7 +107,7 @@ def test_subgroup_is_proper_and_the_task_is_invariant_under_it(name):
     assert torch.equal(task.label(moved), y)
 
 
-@pytest.mark.parametrize("name", ["ring", "grid"])
+@pytest.mark.parametrize("name", ["ring", "grid", "grid-chiral"])
 def test_wrong_group_breaks_the_label(name):
     task = get_task(name)
     wrong = wrong_group(task)
@@ -176,7 +176,8 @@ def test_orbit_average_samples_large_groups_and_checks_input():
 def test_records_are_tidy(tiny_records):
     frame = tiny_records
     assert list(frame.columns[: len(experiments.RECORD_COLUMNS)]) == experiments.RECORD_COLUMNS
-    expected = sum(len(families_for(task)) for task in TASKS.values()) * 2 * 2  # families x seeds x sizes
+    # families x seeds x sizes, on the tasks of TINY (the study's)
+    expected = sum(len(families_for(get_task(name))) for name in STUDY_TASKS) * 2 * 2
     assert len(frame) == expected
     assert set(frame["family"]) == set(FAMILIES)
     assert not frame.duplicated(["task", "family", "seed", "n_train"]).any()

@@ -20,6 +20,7 @@ from symsharing.groups import (
     dihedral,
     grid_dihedral,
     grid_reflection,
+    grid_rotation,
     grid_row_shift,
     reflection,
     symmetric,
@@ -309,7 +310,45 @@ def test_grid_subgroups():
     assert {tuple(row) for row in grid_reflection(k).elements().tolist()} <= full
 
 
-@pytest.mark.parametrize("constructor", [trivial, cyclic, dihedral, symmetric, reflection, grid_dihedral])
+def _element_set(group) -> set[tuple[int, ...]]:
+    return {tuple(row) for row in group.elements().tolist()}
+
+
+@given(k=st.integers(2, 9))
+def test_grid_rotations_are_groups_of_their_order_and_a_chain_c2_c4_d4(k):
+    c2, c4, d4 = grid_rotation(k, 2), grid_rotation(k, 4), grid_dihedral(k)
+    assert (c2.order(), c4.order(), d4.order()) == (2, 4, 8)
+    for group in (c2, c4):
+        elements = _element_set(group)
+        assert elements == brute_force_elements(group.generators.tolist())  # closed, and exactly these
+        assert len(elements) == group.order()
+    assert _element_set(c2) < _element_set(c4) < _element_set(d4)  # proper subgroups
+    assert _element_set(grid_reflection(k)) - _element_set(c4)  # the mirror is not a rotation
+
+
+@given(k=st.integers(1, 9), order=st.sampled_from([2, 4]), pixel=st.integers(0, 80))
+def test_grid_rotation_turns_pixels_about_the_centre(k, order, pixel):
+    point = pixel % (k * k)
+    r, c = divmod(point, k)
+    target = int(grid_rotation(k, order).generators[0, point])
+    expected = (c, k - 1 - r) if order == 4 else (k - 1 - r, k - 1 - c)
+    assert divmod(target, k) == expected
+    centre = k * k // 2  # a rotation fixes the centre of an odd grid
+    if k % 2 == 1:
+        assert [centre] in grid_rotation(k, order).orbits()
+
+
+def test_grid_rotation_rejects_bad_orders():
+    with pytest.raises(ValueError, match=r"grid_rotation: order must be 2 \(half turns\) or 4 .*got 3"):
+        grid_rotation(5, 3)
+    with pytest.raises(TypeError, match=r"grid_rotation: order must be an int, got 4.0"):
+        grid_rotation(5, 4.0)
+    with pytest.raises(ValueError, match=r"grid_rotation: n must be >= 1, got 0"):
+        grid_rotation(0)
+
+
+@pytest.mark.parametrize("constructor", [trivial, cyclic, dihedral, symmetric, reflection, grid_dihedral,
+                                         grid_rotation])
 def test_constructors_reject_bad_sizes(constructor):
     name = constructor.__name__
     with pytest.raises(ValueError, match=rf"{name}: n must be >= 1, got 0"):

@@ -6,10 +6,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from symsharing.groups import PermutationGroup, dihedral
-from symsharing.tasks import TASKS, Task, get_task
+from symsharing.groups import PermutationGroup, dihedral, grid_dihedral
+from symsharing.tasks import STUDY_TASKS, TASKS, Task, get_task
 
-NAMES = ["set", "ring", "grid"]
+NAMES = ["set", "ring", "grid", "grid-chiral"]  # the study's tasks, then the variants
 
 
 @pytest.fixture(params=NAMES)
@@ -18,7 +18,7 @@ def task(request) -> Task:
 
 
 def test_registry():
-    assert list(TASKS) == NAMES
+    assert list(TASKS) == NAMES and list(STUDY_TASKS) == NAMES[:3]
     for name in NAMES:
         task = get_task(name)
         assert task.name == name and TASKS[name] is task
@@ -92,6 +92,35 @@ def test_ring_is_not_reflection_invariant():
     X, y = task.sample(2000, 0)
     mirror = dihedral(16).elements()[-1]
     assert not torch.equal(task.label(X[:, mirror]), y)  # a wrong group for this task
+
+
+def test_chiral_grid_tells_mirror_images_apart():
+    task = get_task("grid-chiral")
+    assert task.n_outputs == 7 and task.group.order() == 4 and task.group.n == 49
+    assert list(task.shapes) == ["I", "O", "T", "S", "Z", "L", "J"]
+    masks, shape_ids, probabilities = task.placements()
+    assert len(masks) == 572 and len(torch.unique(masks, dim=0)) == 572  # one-sided: no duplicates
+    assert torch.equal(task.label(masks), shape_ids)  # clean images are labelled by their piece
+    assert float(probabilities.sum()) == pytest.approx(1.0, abs=1e-12)
+    assert torch.bincount(shape_ids).tolist() == [56, 36, 120, 60, 60, 120, 120]
+    mirror = grid_dihedral(7).elements()  # every rotation keeps the label, every mirror swaps S/Z, L/J
+    swapped = {3: 4, 4: 3, 5: 6, 6: 5}
+    for g in mirror:
+        moved = task.label(grid_dihedral(7).act(g, masks))
+        if torch.equal(moved, shape_ids):
+            continue
+        assert torch.equal(moved, torch.tensor([swapped.get(i, i) for i in shape_ids.tolist()]))
+    rotations = {tuple(g) for g in task.group.elements().tolist()}
+    assert sum(tuple(g) in rotations for g in mirror.tolist()) == 4
+
+
+def test_chiral_grid_leaves_the_grid_task_unchanged():
+    grid, chiral = get_task("grid"), get_task("grid-chiral")
+    assert grid.n_outputs == 5 and grid.group.order() == 8 and len(grid.placements()[0]) == 572
+    assert not torch.equal(grid.sample(50, 0)[1], chiral.sample(50, 0)[1])
+    X, y = chiral.sample(2000, 0)  # same sampler: uniform class, uniform placement
+    share = torch.bincount(y, minlength=7).float() / len(y)
+    assert (abs(share - 1 / 7) < 0.03).all()
 
 
 def test_grid_is_not_transitive():
