@@ -142,7 +142,9 @@ controls["evidence"] = [analysis.format_effect((e, lo, hi)) for e, lo, hi in
                         zip(controls["effect"], controls["low"], controls["high"], strict=True)]
 glue("tab_controls", plots.table(controls.pivot(index=["family", "versus"], columns="task",
                                                 values="evidence")), display=False)
-ladder = analysis.crossovers_table(experiments.run_experiment("symmetry-ladder"))
+ladder_records = experiments.run_experiment("symmetry-ladder")
+ladder = pd.concat([analysis.crossovers_table(ladder_records),
+                    analysis.crossovers_table(ladder_records, analysis.GRID_LADDER_COMPARISONS)])
 for _, row in ladder.iterrows():
     glue(f"disc_crossover_{row['larger']}_{row['smaller']}", row["finding"], display=False)
 
@@ -159,7 +161,9 @@ for _, row in ladder.iterrows():
 # **The symmetry ladder** (secondary tests, Holm within their family; see the chapter on wrong
 # groups): $S_{16}$ against the MLP, {glue:text}`disc_crossover_S16_mlp`; $D_{16}$ against the
 # MLP, {glue:text}`disc_crossover_D16_mlp`; $D_{16}$ against $C_{16}$,
-# {glue:text}`disc_crossover_D16_C16`.
+# {glue:text}`disc_crossover_D16_C16`. On the one-sided tetrominoes, where $C_4$ is the task's group
+# and $D_4$ merges mirror-image classes (Holm within the grid's comparisons): $D_4$ against the MLP,
+# {glue:text}`disc_crossover_D4_mlp`; $D_4$ against $C_4$, {glue:text}`disc_crossover_D4_C4`.
 #
 # ## Limitations
 #
