@@ -265,32 +265,32 @@ def study_config(quick: bool | None = None) -> dict:
     """The sizes of every sweep of the chapter (smaller when ``quick``, default ``is_quick()``)."""
     quick = is_quick() if quick is None else bool(quick)
     if quick:
-        return {"reproduction_width": 64, "reproduction_pairs": 2, "ordering_pairs": 3, "ordering_width": 32,
-                "ablation_pairs": 2, "ablation_steps": 150, "widths": (16, 32, 64), "width_pairs": 2,
-                "width_epochs": 5, "large_width": 32, "channels": (4, 8), "channel_pairs": 2,
-                "n_points": 9, "channel_steps": 150}
+        return {"reproduction_width": 32, "reproduction_pairs": 2, "ordering_pairs": 3, "ordering_width": 16,
+                "lim_epochs": 2, "ablation_pairs": 2, "ablation_steps": 60, "widths": (8, 16, 32),
+                "width_pairs": 2, "width_epochs": 2, "large_width": 16, "channels": (4, 16), "n_points": 9}
     return {"reproduction_width": 512, "reproduction_pairs": 2, "ordering_pairs": 10, "ordering_width": 64,
-            "ablation_pairs": 3, "ablation_steps": None, "widths": (16, 32, 64, 128, 256, 512),
-            "width_pairs": 2, "width_epochs": 25, "large_width": 128, "channels": (4, 8, 16, 32),
-            "channel_pairs": 2, "n_points": 25, "channel_steps": None}
+            "lim_epochs": 25, "ablation_pairs": 3, "ablation_steps": None,
+            "widths": (16, 32, 64, 128, 256, 512),
+            "width_pairs": 2, "width_epochs": 25, "large_width": 128, "channels": (2, 4, 8, 16),
+            "n_points": 25}
 
 
 def ablations(sizes: dict | None = None) -> list[tuple[str, dict, tuple[str, ...]]]:
-    """The one-factor ablations: ``(label, set-up, families)``, each the book's set-up with one factor
-    moved to Lim et al.'s value, plus the scalar-gate controls ``σ(c h) h`` (an ``mlp`` arm) with
-    ``c = 1`` (SiLU) and ``c = √width`` (the typical size of a row of the random C times h)."""
+    """The one-factor ablations: ``(label, set-up, families)``, each the book's set-up (whose runs are
+    ``connectivity``'s, with the same seeds) with one factor moved to Lim et al.'s value, plus the
+    scalar-gate controls ``σ(c h) h`` (an ``mlp`` arm) with ``c = 1`` (SiLU) and ``c = √width`` (the
+    typical norm of a row of the random C, so the gate is about as sharp as σ-Asym's)."""
     sizes = study_config() if sizes is None else sizes
     base = setup(n_pairs=sizes["ablation_pairs"], n_points=sizes["n_points"],
                  **({"steps": sizes["ablation_steps"]} if sizes["ablation_steps"] else {}))
     both = ("mlp", "sigma-asym")
-    epochs = {"steps": None, "epochs": 25 if sizes["ablation_steps"] is None else 3}
+    epochs = {"steps": None, "epochs": sizes["lim_epochs"]}
     return [
-        ("book set-up", base, ("mlp", "w-asym", "sigma-asym")),
         ("+ LayerNorm", setup(base, layer_norm=True), both),
-        ("GELU for ReLU", setup(base, activation="gelu"), both),
+        ("GELU for ReLU", setup(base, activation="gelu"), ("mlp",)),  # σ-Asym has no ReLU to replace
         ("+ weight decay 0.03 (AdamW)", setup(base, weight_decay=0.03), both),
         ("4 linear layers", setup(base, depth=3), both),
-        ("batch 64, 25 epochs", setup(base, batch_size=64, **epochs), both),
+        (f"batch 64, {sizes['lim_epochs']} epochs", setup(base, batch_size=64, **epochs), both),
         ("paper's fixed entries", setup(base, fixed="paper"), ("w-asym",)),
         ("scalar gate, c = 1", setup(base, activation="scalar-gate", gate_scale=1.0), ("mlp",)),
         ("scalar gate, c = √width", setup(base, activation="scalar-gate",
@@ -341,17 +341,15 @@ def loglog_slope(records, family: str, min_width: int, column: str = "barrier", 
 
 def shared_sweep(sizes: dict | None = None) -> list[dict]:
     """Unaligned, channel-matched and rotation-plus-channel-matched barriers of ``SharedMLP`` pairs
-    on the ring against the channel count (``connectivity.pair_records`` with the ring's chapter
-    configuration, one unit per channel count)."""
+    on the ring against the channel count: ``connectivity.pair_records`` with the ring's chapter
+    configuration (its pairs, steps and points), only ``shared_channels`` changed, so the chapter's
+    own channel count is read from the cache."""
     from .connectivity import chapter_config
 
     sizes = study_config() if sizes is None else sizes
     records = []
     for channels in sizes["channels"]:
-        config = {**chapter_config("ring"), "shared_channels": channels, "n_pairs": sizes["channel_pairs"],
-                  "n_points": sizes["n_points"]}
-        if sizes["channel_steps"]:
-            config["steps"] = sizes["channel_steps"]
+        config = {**chapter_config("ring"), "shared_channels": channels}
         records += [{**record, "channels": channels, "pair": record["seed"]}
                     for record in pair_records("ring", "shared", config)]
     return records
