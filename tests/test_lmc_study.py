@@ -143,3 +143,19 @@ def test_summarize_gives_means_and_intervals():
     frame = lmc_study.summarize(_synthetic({"mlp": 0.3, "w-asym": 0.0}))
     assert isinstance(frame, pd.DataFrame) and set(frame["family"]) == {"mlp", "w-asym"}
     assert (frame["low"] <= frame["mean"]).all() and (frame["pairs"] == 10).all()
+
+
+@pytest.mark.parametrize("quick", [True, False])
+def test_each_ablation_moves_one_factor_of_the_book_setup(quick):
+    sizes = lmc_study.study_config(quick)
+    cells = lmc_study.ablations(sizes)
+    base = setup(n_pairs=sizes["ablation_pairs"], n_points=sizes["n_points"],
+                 **({"steps": sizes["ablation_steps"]} if sizes["ablation_steps"] else {}))
+    for label, config, families in cells:
+        changed = {key for key in base if config[key] != base[key]}
+        allowed = {"activation", "gate_scale"} if label.startswith("scalar gate") else \
+            {"steps", "epochs", "batch_size"} if label.startswith("batch 64") else None
+        assert changed <= allowed if allowed else len(changed) == 1, (label, changed)
+        assert set(families) <= set(lmc_study.FAMILIES)
+    gates = [config["gate_scale"] for label, config, _ in cells if label.startswith("scalar gate")]
+    assert gates == [1.0, 8.0]  # c = 1 and c = sqrt(64)
