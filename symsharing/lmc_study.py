@@ -157,13 +157,11 @@ def _curve(models, X: torch.Tensor, y: torch.Tensor) -> dict:
 
 
 def _arm_record(config: dict, family: str, arm: str, pair: int, path, data) -> dict:
-    X_train, y_train, X_test, y_test = data
-    test, train = _curve(path, X_test, y_test), _curve(path, X_train, y_train)
-    summary, train_summary = barriers(test["loss"]), barriers(train["loss"])
+    """One arm of one pair: the test curve along ``path`` (models at each α) and its barriers."""
+    _, _, X_test, y_test = data
+    test = _curve(path, X_test, y_test)
     return {"family": arm, "trained_family": family, "pair": pair, "width": config["width"],
-            "depth": config["depth"], "loss": test["loss"], "score": test["score"],
-            "train_loss_curve": train["loss"], **summary,
-            "train_barrier": train_summary["barrier"], "train_barrier_mid": train_summary["barrier_mid"],
+            "depth": config["depth"], "loss": test["loss"], "score": test["score"], **barriers(test["loss"]),
             "end_scores": [test["score"][0], test["score"][-1]]}
 
 
@@ -224,8 +222,8 @@ def study(config: dict, families=FAMILIES, name: str | None = None) -> list[dict
 def from_connectivity(records, name: str) -> list[dict]:
     """``connectivity.mode_connectivity`` records in this module's form (``pair``, ``setup`` and the
     three barriers of the test curve): the book's own runs, paired with the studies here by seed."""
-    return [{**record, "pair": record["seed"], "setup": name, **barriers(record["loss"]),
-             "train_barrier_mid": barriers(record["train_loss_curve"])["barrier_mid"]} for record in records]
+    return [{**record, "pair": record["seed"], "setup": name, **barriers(record["loss"])}
+            for record in records]
 
 
 def summarize(records, by=("setup", "family"), column: str = "barrier") -> pd.DataFrame:
@@ -267,12 +265,13 @@ def study_config(quick: bool | None = None) -> dict:
     if quick:
         return {"reproduction_width": 32, "reproduction_pairs": 2, "ordering_pairs": 3, "ordering_width": 16,
                 "lim_epochs": 2, "ablation_pairs": 2, "ablation_steps": 60, "widths": (8, 16, 32),
-                "width_pairs": 2, "width_epochs": 2, "large_width": 16, "channels": (4, 16), "n_points": 9}
+                "width_pairs": 2, "width_epochs": 2, "large_width": 16, "channels": (4, 16),
+                "channel_pairs": 2, "n_points": 9}
     return {"reproduction_width": 512, "reproduction_pairs": 2, "ordering_pairs": 10, "ordering_width": 64,
             "lim_epochs": 25, "ablation_pairs": 3, "ablation_steps": None,
             "widths": (16, 32, 64, 128, 256, 512),
-            "width_pairs": 2, "width_epochs": 25, "large_width": 128, "channels": (2, 4, 8, 16),
-            "n_points": 25}
+            "width_pairs": 2, "width_epochs": 25, "large_width": 128, "channels": (4, 8, 16),
+            "channel_pairs": 2, "n_points": 25}
 
 
 def ablations(sizes: dict | None = None) -> list[tuple[str, dict, tuple[str, ...]]]:
@@ -342,14 +341,16 @@ def loglog_slope(records, family: str, min_width: int, column: str = "barrier", 
 def shared_sweep(sizes: dict | None = None) -> list[dict]:
     """Unaligned, channel-matched and rotation-plus-channel-matched barriers of ``SharedMLP`` pairs
     on the ring against the channel count: ``connectivity.pair_records`` with the ring's chapter
-    configuration (its pairs, steps and points), only ``shared_channels`` changed, so the chapter's
-    own channel count is read from the cache."""
+    configuration, ``shared_channels`` changed and ``channel_pairs`` pairs; the chapter's own
+    channel count keeps the chapter's configuration (its pairs), so it is read from the cache."""
     from .connectivity import chapter_config
 
     sizes = study_config() if sizes is None else sizes
+    ring = chapter_config("ring")
     records = []
     for channels in sizes["channels"]:
-        config = {**chapter_config("ring"), "shared_channels": channels}
+        config = ring if channels == ring["shared_channels"] else \
+            {**ring, "shared_channels": channels, "n_pairs": sizes["channel_pairs"]}
         records += [{**record, "channels": channels, "pair": record["seed"]}
                     for record in pair_records("ring", "shared", config)]
     return records
