@@ -247,13 +247,14 @@ glue("n_fixed_digits", str(configs["digits"]["n_fixed"]), display=False)
 # layers (κ = 1, 0.5) and 256 of 512 in the output layer (κ = 0.25); its σ-Asymmetric network
 # gates $\sigma(C h) \odot h$ with a fixed Gaussian $C$ *after* the LayerNorm. We run the same
 # protocol on the digits, fixing the same *fraction* of each row's fan-in (64 of digits' 64 inputs
-# would freeze the whole first layer). {numref}`tab-lim-setups` sets the three set-ups side by
-# side; mini-batches are drawn with replacement, so an "epoch" is ⌈1,347 / 64⌉ steps.
+# would freeze the whole first layer). {numref}`tab-lim-setups` sets the set-ups side by side;
+# mini-batches are drawn with replacement, so an "epoch" is {glue:text}`epoch_steps` steps
+# (⌈{glue:text}`n_train_digits` / 64⌉).
 #
-# Two barriers per pair: the book's excess over the chord, and Lim et al.'s form
-# $\max_\alpha L(\alpha) - \tfrac12\,(L(0) + L(1))$, both from the test loss at 25 points of the
-# line (the paper's script logs the worst test loss on the line, $\max_\alpha L(\alpha)$, from
-# which this second barrier follows).
+# Two barriers per pair, both from the test loss at {glue:text}`lim_points` points of the line: the
+# book's excess over the chord, and the excess over the endpoints' mean,
+# $\max_\alpha L(\alpha) - \tfrac12\,(L(0) + L(1))$. The paper's script logs the worst test loss
+# on the line, $\max_\alpha L(\alpha)$, from which the second follows; we show it too.
 
 # %% tags=["hide-input"]
 sizes = lmc.study_config()
@@ -286,7 +287,14 @@ def setup_row(config, n_in=64):
                                                                                       strict=True))}
 
 
-paper = {**setup_row(lmc.setup(lmc.LIM_SETUP), n_in=784), "training": "25 epochs (21,100 steps)"}
+mnist_train = 60_000 - 60_000 // 10  # train-mlp-mnist.py holds out 10 % of MNIST's training set
+paper = {**setup_row(lmc.setup(lmc.LIM_SETUP), n_in=784),
+         "training": f"25 epochs ({25 * math.ceil(mnist_train / 64):,} steps)"}
+glue("mnist_train", f"{mnist_train:,}", display=False)
+glue("mnist_epoch", f"{math.ceil(mnist_train / 64)}", display=False)
+glue("n_train_digits", f"{n_train:,}", display=False)
+glue("epoch_steps", f"{math.ceil(n_train / 64)}", display=False)
+glue("lim_points", str(sizes["n_points"]), display=False)
 setups = pd.DataFrame({"book (above)": setup_row(lmc.setup()), "Lim et al. (MNIST)": paper,
                        ordering_name: setup_row(lmc.setup(lmc.LIM_SETUP, width=sizes["ordering_width"],
                                                           epochs=sizes["lim_epochs"])),
@@ -297,8 +305,9 @@ glue("tab_lim_setups", plots.table(setups), display=False)
 # ```{glue:figure} tab_lim_setups
 # :name: tab-lim-setups
 #
-# The book's set-up, Lim et al.'s (MNIST: 54,000 training images, 844 steps an epoch) and the two
-# runs of their protocol on the digits (1,347 training images). Fixed entries: count / fan-in per
+# The book's set-up, Lim et al.'s (MNIST: {glue:text}`mnist_train` training images,
+# {glue:text}`mnist_epoch` steps an epoch) and the two runs of their protocol on the digits
+# ({glue:text}`n_train_digits` training images). Fixed entries: count / fan-in per
 # linear layer, input layer first, with the scale κ of their values.
 # ```
 
@@ -469,6 +478,7 @@ ordering_view = ordering.assign(
     comparison=[" < ".join(ARMS[arm] for arm in c.split(" < ")) for c in ordering["comparison"]],
     difference=[f"{m:.3f} [{lo:.3f}, {hi:.3f}]" for m, lo, hi in ordering[["difference", "low", "high"]].values],
     holds=np.where(ordering["holds"], "yes", "no")).drop(columns=["low", "high"])
+glue("n_comparisons", str(len(ordering)), display=False)
 glue("tab_lim_ordering", plots.table(ordering_view.set_index(["setup", "comparison"]), digits=4), display=False)
 for name, key in (("book set-up", "book"), (ordering_name, "lim")):
     part = ordering[ordering["setup"] == name]
@@ -485,7 +495,8 @@ for name, key in (("book set-up", "book"), (ordering_name, "lim")):
 #
 # Paired tests of Lim et al.'s order. `difference`: higher arm's barrier minus the lower arm's
 # (excess over the chord, nats), mean [95 % interval] over pairs; `p`: one-sided t-test that it is
-# positive; `p_holm`: Holm-adjusted over the six comparisons; `holds`: adjusted p ≤ 0.05.
+# positive; `p_holm`: Holm-adjusted over the {glue:text}`n_comparisons` comparisons of the table;
+# `holds`: adjusted p ≤ 0.05.
 # ```
 #
 # In the book's set-up ({glue:text}`ordering_book_pairs` pairs per arm), {glue:text}`ordering_book_count`
