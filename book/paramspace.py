@@ -779,7 +779,7 @@ display(pd.DataFrame(cost_rows))
 # constraint that the free weights must work around.
 
 # %% tags=["hide-input"]
-units = {(r["setup"], r["trained_family"]): r["seconds"]
+units = {(r["setup"], r["trained_family"], r["width"], r["depth"]): r["seconds"]
          for runs in (lim_small, reproduction, width_runs, *ablation_runs.values()) for r in runs if "seconds" in r}
 compute_seconds = sum(units.values())
 glue("lim_compute_seconds", f"{compute_seconds:.0f}", display=False)
