@@ -533,10 +533,12 @@ for ax, depth in zip(axes, (1, 2), strict=True):
         ax.errorbar(part["width"], part["mean"], yerr=[part["mean"] - part["low"], part["high"] - part["mean"]],
                     color=style["color"], marker=style["marker"], linestyle=style.get("linestyle", "-"),
                     label=style["label"], capsize=2)
-    ax.set(xscale="log", title=f"{depth} hidden layer{'s' if depth > 1 else ''}", xlabel="width")
+    ax.set_xscale("log")
+    ax.set_yscale("log", nonpositive="mask")  # log-log, as the slopes below; bars below 0 are cut
+    ax.set(title=f"{depth} hidden layer{'s' if depth > 1 else ''}", xlabel="width")
+    ax.minorticks_off()
     ax.set_xticks(sizes["widths"], [str(w) for w in sizes["widths"]])
-    ax.axhline(0, color="lightgray", linewidth=0.8)
-axes[0].set_ylabel("test loss barrier (nats)")
+axes[0].set_ylabel("test loss barrier (nats, log scale)")
 handles, labels = axes[0].get_legend_handles_labels()
 fig.legend(handles, labels, loc="lower center", ncols=3, bbox_to_anchor=(0.5, 1.0), frameon=False)
 fig.tight_layout()
@@ -564,13 +566,17 @@ for depth in (1, 2):
     part = width_summary[(width_summary["setup"] == f"depth {depth}") & (width_summary["family"] == "mlp-aligned")]
     peak[depth] = int(part.loc[part["mean"].idxmax(), "width"])
     glue(f"peak_width_{depth}", str(peak[depth]), display=False)
+    means = part.sort_values("width")[["width", "mean"]].to_numpy()
+    rises = [f"{int(w0)} → {int(w1)}" for (w0, m0), (w1, m1) in zip(means[:-1], means[1:], strict=True) if m1 > m0]
+    glue(f"rises_{depth}", ", ".join(rises) if rises else "nowhere", display=False)
 
 # %% [markdown]
 # ```{glue:figure} fig_lim_width
 # :name: fig-lim-width
 #
-# Test loss barrier (excess over the chord) against width, one and two hidden layers, ReLU MLPs on
-# the digits: mean over pairs, bars: 95 % interval. The same pairs appear unaligned (grey), weight-
+# Test loss barrier (excess over the chord) against width on log–log axes, one and two hidden
+# layers, ReLU MLPs on the digits: mean over pairs, bars: 95 % interval (cut where they reach below
+# zero). The same pairs appear unaligned (grey), weight-
 # and activation-matched (black, blue) and with REPAIR (dashed); W-Asym pairs (green) are trained
 # separately, never aligned.
 # ```
@@ -585,7 +591,10 @@ for depth in (1, 2):
 # ```
 #
 # The weight-matched barrier is largest at width {glue:text}`peak_width_1` with one hidden layer and
-# at {glue:text}`peak_width_2` with two ({numref}`fig-lim-width`). Over widths of
+# at {glue:text}`peak_width_2` with two ({numref}`fig-lim-width`); its mean rises from one width to
+# the next at {glue:text}`rises_1` (one hidden layer) and {glue:text}`rises_2` (two). A double
+# descent would show as a rise at moderate width between two falls; with {glue:text}`width_pairs`
+# pairs per width, a rise smaller than the bars is not evidence of one. Over widths of
 # {glue:text}`large_width` and more, the weight-matched barrier has log–log slope
 # {glue:text}`slope_1_mlp-aligned` (one hidden layer) and {glue:text}`slope_2_mlp-aligned` (two),
 # against −0.5 predicted for one hidden layer at large width {cite}`zhan2025lmcwidth`; the unaligned
@@ -709,6 +718,7 @@ for arm in ("shared", "shared-aligned", "shared-rotation-aligned"):
                 color=style["color"], marker=style["marker"], linestyle=style.get("linestyle", "-"),
                 label=style["label"], capsize=2)
 ax.set(xscale="log", xlabel="channels per hidden layer", ylabel="test loss barrier (nats)")
+ax.minorticks_off()
 ax.set_xticks(sizes["channels"], [str(c) for c in sizes["channels"]])
 ax.legend(frameon=False)
 fig.tight_layout()
