@@ -5,7 +5,7 @@ loss that is differentiated is the *sum* of the K per-model mean losses, so ever
 exactly the gradient it would get alone, and Adam (elementwise) updates each model as it would
 alone. Two forward passes:
 
-- exact ``MLP``: hand-written batched kernels, ``baddbmm`` for the hidden layers and a
+- exact ``MLP`` (ReLU, no LayerNorm): hand-written batched kernels, ``baddbmm`` for the hidden layers and a
   multiply-and-sum for a width-1 output layer (a batched matmul with one output column runs far
   below the GEMM peak on a CPU);
 - any other module (``SharedMLP``, subclasses of ``MLP``, ...): ``torch.func.functional_call``
@@ -282,7 +282,11 @@ def train_stack(models: list[nn.Module], datasets: list[tuple[torch.Tensor, torc
     retain_freed_memory()
     start = time.perf_counter()
     device = next(models[0].parameters()).device if device is None else torch.device(device)
-    kind = {MLP: _MLPStack, SharedMLP: _SharedMLPStack}.get(type(models[0]), _FunctionalStack)
+    base = models[0]
+    if type(base) is MLP:  # the hand-written kernels are ReLU MLPs'; any other activation runs through vmap
+        kind = _MLPStack if base.is_plain_relu() else _FunctionalStack
+    else:
+        kind = {SharedMLP: _SharedMLPStack}.get(type(base), _FunctionalStack)
     stack = kind(models, device)
     X = torch.stack([X for X, _ in datasets]).to(device)  # (K, n, features)
     y = torch.stack([y for _, y in datasets]).to(device)  # (K, n) or (K, n, n_out)

@@ -1,6 +1,8 @@
 """The model families of the study: a dense MLP and an MLP whose weights are tied by a group.
 
-``depth`` is the number of hidden layers everywhere (``depth + 1`` linear maps), ReLU between.
+``depth`` is the number of hidden layers everywhere (``depth + 1`` linear maps), ReLU between by
+default; ``MLP`` and the asymmetric networks also take the set-up of Lim et al. (2024): a LayerNorm
+after each hidden linear map and a GELU (or a sigmoid gate) after it.
 """
 
 from __future__ import annotations
@@ -23,21 +25,60 @@ def _check_input(x, n_in: int, model: str, like: torch.Tensor) -> None:
     _check_features(x, (None, n_in), like, model)
 
 
-class MLP(nn.Module):
-    """Dense ReLU network ``[b, n_in] -> [b, n_out]`` with ``depth`` hidden layers of ``width``."""
+ACTIVATIONS = ("relu", "gelu", "scalar-gate")
 
-    def __init__(self, n_in: int, n_out: int, width: int, depth: int = 2):
+
+class MLP(nn.Module):
+    """Dense network ``[b, n_in] -> [b, n_out]`` with ``depth`` hidden layers of ``width``.
+
+    Each hidden layer is ``activation(norm(W h + b))``: ``norm`` is the identity, or a LayerNorm
+    (learned affine, PyTorch's default) when ``layer_norm``; ``activation`` is ``"relu"`` (the
+    default), ``"gelu"``, or ``"scalar-gate"``: ``sigmoid(gate_scale * h) * h`` unit by unit (the
+    σ-Asymmetric gate with ``C = gate_scale * I``, which commutes with permutations; 1 gives SiLU).
+    Only the plain ReLU network without LayerNorm has the positive-rescaling symmetry.
+    """
+
+    def __init__(self, n_in: int, n_out: int, width: int, depth: int = 2, *, activation: str = "relu",
+                 layer_norm: bool = False, gate_scale: float = 1.0):
         super().__init__()
         self.n_in = check_int(n_in, "n_in", minimum=1)
         self.n_out = check_int(n_out, "n_out", minimum=1)
         self.width = check_int(width, "width", minimum=1)
         self.depth = check_int(depth, "depth", minimum=0, meaning=" (number of hidden layers)")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+        if not isinstance(layer_norm, bool):
+            raise TypeError(f"layer_norm must be True or False, got {layer_norm!r}")
+        if isinstance(gate_scale, bool) or not isinstance(gate_scale, (int, float)) \
+                or not math.isfinite(gate_scale):
+            raise ValueError(f"gate_scale must be a finite number, got {gate_scale!r}")
+        self.activation, self.layer_norm, self.gate_scale = activation, layer_norm, float(gate_scale)
         sizes = [self.n_in] + [self.width] * self.depth + [self.n_out]
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+        if layer_norm:
+            self.norms = nn.ModuleList(nn.LayerNorm(self.width) for _ in range(self.depth))
+
+    def normalise(self, h: torch.Tensor, layer: int) -> torch.Tensor:
+        """LayerNorm of hidden layer ``layer`` when the model has one, else ``h`` itself."""
+        return self.norms[layer](h) if self.layer_norm else h
 
     def hidden_activation(self, h: torch.Tensor, layer: int) -> torch.Tensor:
-        """The nonlinearity after hidden layer ``layer`` (ReLU; subclasses change it)."""
-        return torch.relu(h)
+        """What follows hidden layer ``layer``'s linear map: the norm, then the nonlinearity."""
+        h = self.normalise(h, layer)
+        if self.activation == "relu":
+            return torch.relu(h)
+        if self.activation == "gelu":
+            return nn.functional.gelu(h)
+        return torch.sigmoid(self.gate_scale * h) * h
+
+    def extra_repr(self) -> str:  # in the repr, so that fit_many never stacks two activations together
+        gate = f", gate_scale={self.gate_scale}" if self.activation == "scalar-gate" else ""
+        return f"activation={self.activation!r}, layer_norm={self.layer_norm}{gate}"
+
+    def is_plain_relu(self) -> bool:
+        """True for the exact ReLU network without LayerNorm (the one with rescaling symmetry)."""
+        return type(self).hidden_activation is MLP.hidden_activation and self.activation == "relu" \
+            and not self.layer_norm
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_input(x, self.n_in, type(self).__name__, like=self.layers[-1].weight)
@@ -175,8 +216,8 @@ class WAsymmetricMLP(MLP):
     """
 
     def __init__(self, n_in: int, n_out: int, width: int, depth: int = 2, *, n_fixed,
-                 fixed_std, seed: int):
-        super().__init__(n_in, n_out, width, depth)
+                 fixed_std, seed: int, activation: str = "relu", layer_norm: bool = False):
+        super().__init__(n_in, n_out, width, depth, activation=activation, layer_norm=layer_norm)
         n_layers = len(self.layers)
         counts = _per_layer(n_fixed, n_layers, "n_fixed")
         stds = _per_layer(fixed_std, n_layers, "fixed_std")
@@ -220,16 +261,20 @@ class SigmaAsymmetricMLP(MLP):
     """σ-Asymmetric MLP: hidden nonlinearity ``sigmoid(F h) * h`` with a fixed F ~ N(0, 1) per layer.
 
     Lim et al. call it FiGLU. The matrices ``gate_matrices[l]`` ``[width, width]`` are buffers drawn
-    from ``torch.Generator().manual_seed(seed)``; the linear layers are those of ``MLP``.
+    from ``torch.Generator().manual_seed(seed)``; the linear layers are those of ``MLP``. With
+    ``layer_norm`` the gate acts on the LayerNorm's output, as in Lim et al.'s code.
     """
 
-    def __init__(self, n_in: int, n_out: int, width: int, depth: int = 2, *, seed: int):
-        super().__init__(n_in, n_out, width, depth)
+    def __init__(self, n_in: int, n_out: int, width: int, depth: int = 2, *, seed: int,
+                 layer_norm: bool = False):
+        super().__init__(n_in, n_out, width, depth, layer_norm=layer_norm)
+        self.activation = "matrix-gate"
         self.seed = check_int(seed, "seed")
         generator = torch.Generator().manual_seed(seed)
         self.register_buffer("gate_matrices", torch.randn(depth, width, width, generator=generator))
 
     def hidden_activation(self, h: torch.Tensor, layer: int) -> torch.Tensor:
+        h = self.normalise(h, layer)  # (batch, width)
         gate = torch.sigmoid(h @ self.gate_matrices[layer].T)  # (batch, width)
         return gate * h
 

@@ -52,6 +52,9 @@ def permutation_spec(model) -> list[UnitAxes]:
             in_layer = index - 1 if index > 0 else None
             spec.append(UnitAxes(f"layers.{index}.weight", tuple(layer.weight.shape), out_layer, in_layer))
             spec.append(UnitAxes(f"layers.{index}.bias", tuple(layer.bias.shape), out_layer, None))
+            if model.layer_norm and out_layer is not None:  # LayerNorm's affine acts unit by unit
+                for part in ("weight", "bias"):
+                    spec.append(UnitAxes(f"norms.{index}.{part}", (model.width,), out_layer, None))
         return spec
     if isinstance(model, SharedMLP):
         spec = []
@@ -151,9 +154,14 @@ def rescale_hidden(mlp, scales):
     """A copy of ``mlp`` with unit ``i`` of hidden layer ``l`` scaled by ``scales[l][i] > 0``.
 
     Incoming weights and bias are multiplied, outgoing weights divided: the function of a ReLU
-    network is unchanged, since ``relu(s z) = s relu(z)`` for ``s > 0``.
+    network is unchanged, since ``relu(s z) = s relu(z)`` for ``s > 0``. Models without that
+    symmetry (GELU or gated activations, LayerNorm, σ-Asymmetric) are rejected with a TypeError.
     """
     spec = permutation_spec(mlp)
+    if isinstance(mlp, MLP) and (mlp.activation != "relu" or mlp.layer_norm):
+        raise TypeError(f"rescale_hidden needs ReLU hidden units without LayerNorm (positive rescaling "
+                        f"is a symmetry only there), got {type(mlp).__name__} with activation="
+                        f"{mlp.activation!r}, layer_norm={mlp.layer_norm}")
     scales, sizes = _check_per_layer(scales, mlp, "scales")
     checked = []
     for layer, (scale, size) in enumerate(zip(scales, sizes, strict=True)):

@@ -12,7 +12,8 @@ import pandas as pd
 
 from .analysis import ladder_arm, summarize
 
-__all__ = ["FAMILY_STYLE", "GROUP_STYLE", "plot_curves", "plot_exchange_rates", "plot_effects", "plot_ladder",
+__all__ = ["FAMILY_STYLE", "GROUP_STYLE", "ARM_STYLE", "plot_curves", "plot_exchange_rates", "plot_effects",
+           "plot_ladder",
            "book_style", "TEXT_WIDTH", "table", "plot_learning_rates"]
 
 FAMILY_STYLE = {
@@ -22,6 +23,23 @@ FAMILY_STYLE = {
     "shared": {"color": "tab:red", "marker": "^"},
     "shared-sub": {"color": "tab:orange", "marker": "v"},
     "shared-wrong": {"color": "tab:purple", "marker": "x"},
+}
+# The arms of the mode-connectivity chapter: standard MLPs grey (aligned ones darker, REPAIR dashed),
+# W-Asym green, σ-Asym purple, the scalar-gate control orange, SharedMLP red as in FAMILY_STYLE.
+ARM_STYLE = {
+    "mlp": {"color": "tab:gray", "marker": "o", "label": "standard, unaligned"},
+    "mlp-aligned": {"color": "black", "marker": "s", "label": "weight-matched"},
+    "mlp-activation-aligned": {"color": "tab:blue", "marker": "D", "label": "activation-matched"},
+    "mlp-aligned-repair": {"color": "black", "marker": "s", "linestyle": "--",
+                           "label": "weight-matched + REPAIR"},
+    "mlp-activation-aligned-repair": {"color": "tab:blue", "marker": "D", "linestyle": "--",
+                                      "label": "activation-matched + REPAIR"},
+    "w-asym": {"color": "tab:green", "marker": "^", "label": "W-Asym, unaligned"},
+    "sigma-asym": {"color": "tab:purple", "marker": "v", "label": "σ-Asym, unaligned"},
+    "shared": {"color": "tab:red", "marker": "o", "label": "SharedMLP, unaligned"},
+    "shared-aligned": {"color": "tab:red", "marker": "s", "linestyle": "--", "label": "channel-matched"},
+    "shared-rotation-aligned": {"color": "tab:brown", "marker": "P", "linestyle": ":",
+                                "label": "rotation + channel-matched"},
 }
 # The groups of the symmetry ladder: the task's own group keeps the `shared` red; smaller groups
 # are warm (orange), larger and wrong ones cool or dark (brown, purple), so every figure agrees.

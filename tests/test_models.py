@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from strategies import groups
 
 from symsharing.groups import cyclic, grid_dihedral, symmetric, trivial
-from symsharing.models import MLP, SharedMLP, count_parameters
+from symsharing.models import MLP, SharedMLP, SigmaAsymmetricMLP, WAsymmetricMLP, count_parameters
 from symsharing.sharing import SharedLinear
 from symsharing.testing import assert_invariant
 
@@ -142,3 +142,88 @@ def test_numpy_integers_are_accepted():
     model = MLP(np.int64(4), np.int64(2), np.int64(8), depth=np.int64(1))
     assert model(torch.zeros(3, 4)).shape == (3, 2) and model.depth == 1 and isinstance(model.n_in, int)
     assert SharedMLP(cyclic(4), np.int64(2), np.int64(3))(torch.zeros(1, 4)).shape == (1, 2)
+
+
+# --- Lim et al.'s set-up: LayerNorm, GELU and the scalar gate -----------------------------------
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("activation", ["relu", "gelu", "scalar-gate"])
+@pytest.mark.parametrize("layer_norm", [False, True])
+def test_activation_and_layer_norm_options(dtype, activation, layer_norm):
+    from symsharing.paramspace import permute_hidden, weight_matching
+    from symsharing.testing import default_tolerance
+
+    torch.manual_seed(0)
+    model = MLP(6, 3, 8, depth=2, activation=activation, layer_norm=layer_norm, gate_scale=2.0).to(dtype)
+    x = torch.randn(32, 6, generator=torch.Generator().manual_seed(1)).to(dtype)  # (batch, 6)
+    h = model.layers[0](x)
+    if layer_norm:
+        h = torch.nn.functional.layer_norm(h, (8,))  # the LayerNorm starts as the identity affine
+    expected = {"relu": torch.relu(h), "gelu": torch.nn.functional.gelu(h),
+                "scalar-gate": torch.sigmoid(2.0 * h) * h}[activation]
+    torch.testing.assert_close(model.hidden_activation(model.layers[0](x), 0), expected)
+    assert hasattr(model, "norms") == layer_norm
+    with torch.no_grad():  # permuting units (LayerNorm's affine included) keeps every function
+        if layer_norm:
+            for norm in model.norms:
+                norm.weight.uniform_(0.5, 1.5)
+                norm.bias.normal_()
+        perms = [torch.randperm(8, generator=torch.Generator().manual_seed(s)) for s in (2, 3)]
+        moved = permute_hidden(model, perms)
+        assert float((moved(x) - model(x)).abs().max()) <= default_tolerance(model(x))
+    recovered = permute_hidden(moved, weight_matching(model, moved))
+    assert all(torch.equal(p, q) for p, q in zip(recovered.parameters(), model.parameters(), strict=True))
+
+
+def test_scalar_gate_with_unit_scale_is_silu():
+    torch.manual_seed(0)
+    model = MLP(4, 2, 5, activation="scalar-gate")
+    z = torch.randn(7, 5)
+    torch.testing.assert_close(model.hidden_activation(z, 0), torch.nn.functional.silu(z))
+
+
+def test_rescaling_is_rejected_where_it_is_not_a_symmetry():
+    from symsharing.paramspace import rescale_hidden
+
+    scales = [torch.ones(5) * 2, torch.ones(5) * 2]
+    for model in (MLP(4, 2, 5, activation="gelu"), MLP(4, 2, 5, layer_norm=True),
+                  SigmaAsymmetricMLP(4, 2, 5, seed=0)):
+        with pytest.raises(TypeError, match="rescale_hidden needs ReLU"):
+            rescale_hidden(model, scales)
+    rescale_hidden(MLP(4, 2, 5), scales)  # the plain ReLU network is fine
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: MLP(4, 2, 5, activation="tanh"), ValueError, "activation must be one of"),
+    (lambda: MLP(4, 2, 5, layer_norm=1), TypeError, "layer_norm must be True or False"),
+    (lambda: MLP(4, 2, 5, activation="scalar-gate", gate_scale=float("nan")), ValueError, "gate_scale"),
+    (lambda: WAsymmetricMLP(4, 2, 5, n_fixed=1, fixed_std=1.0, seed=0, activation="elu"), ValueError,
+     "activation must be one of"),
+])
+def test_new_options_reject_bad_values(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+@pytest.mark.parametrize("make", [
+    lambda: MLP(5, 3, 6, activation="gelu", layer_norm=True),
+    lambda: WAsymmetricMLP(5, 3, 6, n_fixed=(2, 1, 3), fixed_std=(1.0, 0.5, 0.25), seed=0,
+                           activation="gelu", layer_norm=True),
+    lambda: SigmaAsymmetricMLP(5, 3, 6, seed=0, layer_norm=True),
+])
+def test_lim_models_train_the_same_alone_and_stacked(make):
+    """fit_many must not take the ReLU kernel for a GELU / LayerNorm network."""
+    from symsharing.train import fit, fit_many
+
+    generator = torch.Generator().manual_seed(0)
+    X, y = torch.randn(40, 5, generator=generator), torch.randint(3, (40,), generator=generator)
+    torch.manual_seed(0)
+    alone, stacked = make(), make()
+    stacked.load_state_dict(alone.state_dict())
+    fit(alone, X, y, steps=15, batch_size=8, seed=4, weight_decay=0.03)
+    fit_many([stacked, make()], [(X, y)] * 2, steps=15, batch_size=8, seeds=[4, 5], weight_decay=0.03,
+             workers=1)
+    for p, q in zip(alone.parameters(), stacked.parameters(), strict=True):
+        torch.testing.assert_close(p, q, atol=1e-5, rtol=1e-4)
+    assert "activation='relu'" not in repr(alone)
