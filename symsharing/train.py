@@ -210,6 +210,20 @@ def plan_stacks(models, datasets, *, batch_size: int | None = None, augment_grou
     return stacks
 
 
+def _check_device(device) -> str | None:
+    """``device`` as a string (None stays None); a ValueError for a name torch does not know, or for
+    a CUDA device on a machine without one (before any work is sent out)."""
+    if device is None:
+        return None
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device must name a torch device such as 'cpu' or 'cuda', got {device!r}") from None
+    if parsed.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} was asked for but torch sees no CUDA device; use 'cpu'")
+    return str(parsed)
+
+
 def _per_model(value, name: str, count: int) -> list:
     if isinstance(value, (list, tuple)):
         if len(value) != count:
@@ -255,6 +269,7 @@ def fit_many(models, datasets, *, steps, lr=1e-3, batch_size: int | None = None,
     _check_schedule(schedule, weight_decay)
     if on_stack is not None and not callable(on_stack):
         raise TypeError(f"on_stack must be callable or None, got {type(on_stack).__name__}")
+    device = _check_device(device)
     steps, lrs = _per_model(steps, "steps", len(models)), _per_model(lr, "lr", len(models))
     for k, (model, data, seed, group) in enumerate(zip(models, datasets, seeds, augment_groups, strict=True)):
         if not isinstance(data, (tuple, list)) or len(data) != 2:

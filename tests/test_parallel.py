@@ -121,3 +121,14 @@ def test_a_worker_killed_mid_sweep_costs_only_time(cluster, single_torch_thread)
     assert _same_weights(local, models)
     assert all(len(h["loss"]) == 300 for h in histories)
     cluster.wait_for_workers(2, timeout=60)  # the nanny restarted it
+
+
+BAD_DEVICES = [("tpu:x", "must name a torch device"), (3.5, "must name a torch device")] + (
+    [] if torch.cuda.is_available() else [("cuda", "no CUDA device")])
+
+
+@pytest.mark.parametrize(("device", "match"), BAD_DEVICES)
+def test_a_bad_device_is_a_clear_error(device, match):
+    models, data = _models_and_data(k=2)
+    with pytest.raises(ValueError, match=match):
+        fit_many(models, data, steps=2, device=device)
