@@ -38,7 +38,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
-from IPython.display import display
 from myst_nb import glue
 
 from symsharing import lmc_study as lmc
@@ -181,7 +180,8 @@ plt.close(fig)
 # linear mode connectivity.
 # ```
 #
-# The barrier per arm, on the test set (as Lim et al. report it) and on the training set:
+# The barrier per arm, on the test set (as Lim et al. report it) and on the training set
+# ({numref}`tab-barriers`):
 
 # %% tags=["hide-input"]
 barriers, drops = summarize(records, "barrier"), summarize(records, "score_drop")
@@ -197,7 +197,16 @@ table = pd.DataFrame({f"{task}, {split}": {ARMS[family]: cell(source[task, famil
                       for task in ("digits", "ring")
                       for split, source in (("test", barriers), ("train", train_barriers))})
 table.index.name = "loss barrier (nats), mean [95% CI]"
-display(table)
+glue("tab_barriers", plots.table(table), display=False)
+
+# %% [markdown]
+# ```{glue:figure} tab_barriers
+# :name: tab-barriers
+#
+# Loss barrier between the two networks of a pair, per arm, on the test and training sets of the
+# digits and the ring: mean over pairs [95 % confidence interval, Student t over pairs], in nats.
+# Lower: better connected.
+# ```
 
 # %% tags=["hide-input"]
 order = {task: barrier_order(records, task) for task in ("digits", "ring")}
@@ -659,7 +668,16 @@ for family in ("shared", "shared-aligned", "shared-rotation-aligned"):
     glue(f"barrier_ring_{family}", f"{barriers['ring', family][0]:.3f}", display=False)
 matching_helps = barriers["ring", "shared-aligned"][0] < barriers["ring", "shared"][0]
 glue("shared_matching", "lowers" if matching_helps else "does not lower", display=False)
-display(bridge)
+glue("tab_shared_bridge", plots.table(bridge), display=False)
+
+# %% [markdown]
+# ```{glue:figure} tab_shared_bridge
+# :name: tab-shared-bridge
+#
+# The ring: test loss barrier, the largest drop of test accuracy along the line below the chord
+# between the endpoints' accuracies, and the endpoints' test accuracy, for MLPs (unaligned and weight-matched) and `SharedMLP`s (unaligned,
+# channel-matched, and channel- plus rotation-matched): mean over pairs [95 % confidence interval].
+# ```
 
 # %% [markdown]
 # Two shared networks are separated by a test barrier of {glue:text}`barrier_ring_shared`
@@ -774,7 +792,16 @@ for task, target in targets.items():
         glue(f"steps_{task}_{family}", f"{mean:.0f}", display=False)
         glue(f"accuracy_{task}_{family}", f"{endpoints[task, family][0]:.3f}", display=False)
     glue(f"w_cost_{task}", f"{100 * (mean_steps['w-asym'] / mean_steps['mlp'] - 1):.0f}", display=False)
-display(pd.DataFrame(cost_rows))
+glue("tab_training_cost", plots.table(pd.DataFrame(cost_rows)), display=False)
+
+# %% [markdown]
+# ```{glue:figure} tab_training_cost
+# :name: tab-training-cost
+#
+# What asymmetry costs in training: Adam steps until the training loss first reaches the target
+# (a running mean over 25 steps), mean [95 % confidence interval] over every trained network, how
+# many networks reached it, and the endpoints' test accuracy.
+# ```
 
 # %% [markdown]
 # On the digits a standard MLP reaches a training loss of {glue:text}`target_digits` in
