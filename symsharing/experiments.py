@@ -17,8 +17,10 @@ an interrupted sweep resumes and never retrains a finished unit.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import functools
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +41,7 @@ from .families import (
 from .groups import PermutationGroup
 from .metrics import invariance_error, metric_name, score
 from .models import count_activations, count_macs, count_parameters
+from .parallel import worker_count
 from .protocol import Budget, choose_rate, extend_grid, lr_size_for
 from .settings import PROJECT_ROOT, is_quick
 from .tasks import Task, get_task
@@ -256,8 +259,9 @@ def tune_learning_rates(task: Task, training: TrainingConfig, targets) -> dict[t
             for lr in rates:
                 for pilot in range(training.n_pilots):
                     seed = training.lr_seed + pilot
-                    seed_everything(seed)
-                    model, group = build_model(task, family, width, training.depth)
+                    with _INIT_LOCK:
+                        seed_everything(seed)
+                        model, group = build_model(task, family, width, training.depth)
                     jobs.append(((family, width, lr_size), lr, seed))
                     models.append(model)
                     groups.append(group)
@@ -450,9 +454,10 @@ def _train_units(task: Task, units, seeds, training: TrainingConfig, data: str) 
     for unit, (data_seed, init_seed) in batch:
         family, width, n_train, group_name = _unit_parts(unit)
         datasets.append(DATA_KINDS[data](task, n_train, data_seed, training.n_test))
-        seed_everything(init_seed)
-        model, group = build_model(task, family, width, training.depth,
-                                   ladder_groups(task)[group_name] if group_name else None)
+        with _INIT_LOCK:
+            seed_everything(init_seed)
+            model, group = build_model(task, family, width, training.depth,
+                                       ladder_groups(task)[group_name] if group_name else None)
         models.append(model)
         groups.append(group)
     members_of: dict[tuple, list[int]] = {}
@@ -551,13 +556,27 @@ def experiment_units(config: AxisConfig, task: Task) -> list[tuple]:
             for n_train in config.n_trains for family in _trained(task, config.families)]
 
 
+# Models are initialised from torch's global random state: one thread at a time seeds and builds.
+_INIT_LOCK = threading.Lock()
+
+
 def size_sweep(config: AxisConfig) -> pd.DataFrame:
-    """Records of every task x family x seed x unit of ``config`` (``experiment_units``)."""
-    rows = []
-    for name in config.tasks:
+    """Records of every task x family x seed x unit of ``config`` (``experiment_units``).
+
+    With more than one worker the tasks run in threads of this process, so that the workers train
+    one task's stacks while another task tunes or scores (no core waits at the end of each task's
+    calls); the records are the same as one task after another."""
+    data = "orbit-shift" if config.experiment == "robustness" else "iid"
+
+    def records(name: str) -> list[dict]:
         task = get_task(name)
-        data = "orbit-shift" if config.experiment == "robustness" else "iid"
-        rows += train_units(task, experiment_units(config, task), config.seeds, config.training, data)
+        return train_units(task, experiment_units(config, task), config.seeds, config.training, data)
+
+    if worker_count() == 1 or len(config.tasks) == 1:
+        rows = [row for name in config.tasks for row in records(name)]
+    else:
+        with one_thread(), concurrent.futures.ThreadPoolExecutor(len(config.tasks)) as threads:
+            rows = [row for part in threads.map(records, config.tasks) for row in part]
     return _frame(config.experiment, rows, config.families)
 
 

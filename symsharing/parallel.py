@@ -36,6 +36,7 @@ __all__ = ["worker_count", "executor", "train_stack_job", "run_stacks", "run_cal
 
 _executor: concurrent.futures.ProcessPoolExecutor | None = None
 _executor_size = 0
+_executor_lock = threading.Lock()
 _client = None  # a dask.distributed Client while ``use_scheduler`` is active
 
 
@@ -67,15 +68,17 @@ def _start_worker(parent: int) -> None:
 
 
 def executor(workers: int) -> concurrent.futures.ProcessPoolExecutor:
-    """The process pool of ``workers`` workers, started on first use and kept for later calls."""
+    """The process pool of ``workers`` workers, started on first use and kept for later calls (one
+    pool per process, shared by every thread that trains)."""
     global _executor, _executor_size
-    if _executor is None or _executor_size != workers:
-        shutdown()
-        _executor = concurrent.futures.ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
-            initargs=(os.getpid(),))
-        _executor_size = workers
-    return _executor
+    with _executor_lock:
+        if _executor is None or _executor_size != workers:
+            shutdown()
+            _executor = concurrent.futures.ProcessPoolExecutor(
+                max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker, initargs=(os.getpid(),))
+            _executor_size = workers
+        return _executor
 
 
 def shutdown() -> None:
@@ -143,14 +146,18 @@ def run_calls(function, calls, workers: int | None = None):
             future.cancel()
 
 
-def run_stacks(jobs, workers: int):
-    """Train each job ``(models, datasets, kwargs)``; yield ``(index, parameters, histories)`` as each
-    finishes, in completion order. ``parameters`` is None when the models were trained in place
-    (one worker, or a single stack, without a scheduler); otherwise the caller copies them back."""
+def run_stacks(jobs, workers: int, order=None):
+    """Train each job ``(models, datasets, kwargs)``, submitted in ``order`` (job indices; default:
+    as given); yield ``(index, parameters, histories)`` as each finishes, in completion order.
+    ``parameters`` is None when the models were trained in place (one worker, or a single stack,
+    without a scheduler); otherwise the caller copies them back."""
+    order = list(range(len(jobs))) if order is None else list(order)
+    if sorted(order) != list(range(len(jobs))):
+        raise ValueError(f"order must list every job index once, got {order}")
     if _client is not None:
         from dask.distributed import as_completed
 
-        futures = {_client.submit(train_stack_job, *job, pure=False): index for index, job in enumerate(jobs)}
+        futures = {_client.submit(train_stack_job, *jobs[index], pure=False): index for index in order}
         try:
             for future in as_completed(futures):
                 parameters, histories = future.result()
@@ -161,11 +168,11 @@ def run_stacks(jobs, workers: int):
     if workers == 1 or len(jobs) == 1:
         from ._stacked import train_stack
 
-        for index, (models, datasets, kwargs) in enumerate(jobs):
-            yield index, None, train_stack(models, datasets, **kwargs)
+        for index in order:
+            yield index, None, train_stack(*jobs[index][:2], **jobs[index][2])
         return
-    pool = executor(min(workers, len(jobs)))
-    futures = {pool.submit(train_stack_job, *job): index for index, job in enumerate(jobs)}
+    pool = executor(workers)  # never resized per call: other threads may be using it
+    futures = {pool.submit(train_stack_job, *jobs[index]): index for index in order}
     try:
         for future in concurrent.futures.as_completed(futures):
             parameters, histories = future.result()

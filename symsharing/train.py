@@ -224,6 +224,14 @@ def _check_device(device) -> str | None:
     return str(parsed)
 
 
+def _stack_cost(models, datasets, members, steps, batch_size) -> int:
+    """A stack's work, roughly: models x steps x batch rows x hidden size."""
+    first = members[0]
+    n = len(datasets[first][0])
+    rows = n if batch_size is None else min(batch_size, n)
+    return len(members) * steps[first] * rows * _hidden_size(models[first])
+
+
 def _per_model(value, name: str, count: int) -> list:
     if isinstance(value, (list, tuple)):
         if len(value) != count:
@@ -290,8 +298,12 @@ def fit_many(models, datasets, *, steps, lr=1e-3, batch_size: int | None = None,
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(stacks), desc="stacks", unit="stack")
+    # the costliest stacks first (longest-processing-time order): the last stacks to finish are
+    # short, so no worker idles long at the end of a call; the results do not depend on the order
+    costs = [_stack_cost(models, datasets, members, steps, batch_size) for members in stacks]
+    order = sorted(range(len(stacks)), key=lambda i: -costs[i])
     try:
-        for index, trained, results in parallel.run_stacks(jobs, workers):
+        for index, trained, results in parallel.run_stacks(jobs, workers, order):
             members = stacks[index]
             for position, (k, history) in enumerate(zip(members, results, strict=True)):
                 if trained is not None:

@@ -296,3 +296,10 @@ def test_an_interrupted_sweep_keeps_its_finished_units_and_resumes(monkeypatch, 
     assert 0 < sum(trained) < n_models  # the finished unit was read back, the rest trained
     columns = [c for c in resumed.columns if c != "seconds"]
     pd.testing.assert_frame_equal(resumed[columns], tiny_records[columns])
+
+
+def test_tasks_in_threads_on_two_workers_give_the_same_records(monkeypatch, tiny_records):
+    monkeypatch.setenv("SYMSHARING_WORKERS", "2")  # the tasks run in threads, their stacks in the pool
+    threaded = experiments.size_sweep(TINY)
+    columns = [c for c in threaded.columns if c != "seconds"]
+    pd.testing.assert_frame_equal(threaded[columns], tiny_records[columns])
