@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .settings import cache_dir
 
-__all__ = ["code_hash", "cache_key", "entry_path", "load_entry", "store_entry", "cached",
+__all__ = ["code_hash", "cache_key", "entry_path", "load_entry", "store_entry", "cached", "cached_calls",
            "CacheCorruptionWarning"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -129,3 +129,25 @@ def cached(key: dict, compute: Callable[[], object], namespace: str = "units"):
         payload = compute()
         store_entry(path, key, payload)
     return payload
+
+
+def cached_calls(entries, namespace: str = "units") -> list:
+    """The payload of each ``(key, function, arguments)`` of ``entries``: read back where an intact
+    entry exists; the missing ones computed as ``function(*arguments)`` in the worker pool
+    (``parallel.run_calls``: ``function`` importable at module level, arguments picklable), each
+    stored as soon as it finishes."""
+    from .parallel import run_calls  # late: parallel imports torch
+
+    entries = list(entries)
+    payloads = [load_entry(entry_path(key, namespace), key) for key, _, _ in entries]
+    missing = [k for k, payload in enumerate(payloads) if payload is None]
+    if missing:
+        for index, payload in run_calls(_apply, [entries[k][1:] for k in missing]):
+            key = entries[missing[index]][0]
+            store_entry(entry_path(key, namespace), key, payload)
+            payloads[missing[index]] = payload
+    return payloads
+
+
+def _apply(function, arguments):
+    return function(*arguments)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .cache import cache_key, cached
+from .cache import cache_key, cached_calls
 from .metrics import confidence_interval, metric_name
 from .models import MLP, SharedMLP, SigmaAsymmetricMLP, WAsymmetricMLP, count_parameters
 from .paramspace import (
@@ -30,8 +30,8 @@ from .tasks import get_task
 from .train import fit_many, one_thread
 
 __all__ = ["DATASETS", "TRAINED_FAMILIES", "LIM_ORDER", "load_dataset", "build_model", "pair_records",
-           "chapter_config", "mode_connectivity", "summarize", "curve_band", "barrier_order",
-           "steps_to_loss", "MLP_FAMILIES"]
+           "many_pair_records", "chapter_config", "mode_connectivity", "summarize", "curve_band",
+           "barrier_order", "steps_to_loss", "MLP_FAMILIES"]
 
 DATASETS = ("digits", "ring", "grid", "set")
 TRAINED_FAMILIES = ("mlp", "w-asym", "sigma-asym", "shared")
@@ -131,11 +131,21 @@ def _score_drop(scores, metric: str) -> float:
 
 
 
+def _pair_entry(dataset: str, family: str, config: dict) -> tuple:
+    key = cache_key({"dataset": dataset, "family": family, **config}, device="cpu", dtype="float32")
+    return key, _train_pairs, (dataset, family, config)
+
+
 def pair_records(dataset: str, family: str, config: dict) -> list[dict]:
     """One record per (pair, arm) for ``family`` on ``dataset``, from the cache when possible."""
-    key = cache_key({"dataset": dataset, "family": family, **config}, device="cpu", dtype="float32")
+    return many_pair_records([(dataset, family, config)])[0]
+
+
+def many_pair_records(units) -> list[list[dict]]:
+    """``pair_records`` of each ``(dataset, family, config)`` of ``units``, the missing ones computed
+    in the worker pool (one unit per worker, one thread each)."""
     with one_thread():
-        return cached(key, lambda: _train_pairs(dataset, family, config), namespace="mode-connectivity")
+        return cached_calls([_pair_entry(*unit) for unit in units], namespace="mode-connectivity")
 
 
 def chapter_config(dataset: str, quick: bool | None = None) -> dict:
@@ -172,7 +182,8 @@ def mode_connectivity(dataset: str, families=MLP_FAMILIES, **config) -> list[dic
         raise KeyError(f"unknown configuration keys {sorted(unknown)}; expected some of "
                        f"{sorted(chapter_config(dataset))}")
     config = {**chapter_config(dataset), **config}
-    return [record for family in families for record in pair_records(dataset, family, config)]
+    return [record for records in many_pair_records([(dataset, family, config) for family in families])
+            for record in records]
 
 
 def summarize(records, column: str = "barrier") -> dict:

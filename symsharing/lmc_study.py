@@ -29,8 +29,8 @@ import pandas as pd
 import torch
 
 from .analysis import holm, one_sided_p
-from .cache import cache_key, cached
-from .connectivity import load_dataset, pair_records
+from .cache import cache_key, cached_calls
+from .connectivity import load_dataset, many_pair_records
 from .metrics import confidence_interval, score
 from .models import MLP, SigmaAsymmetricMLP, WAsymmetricMLP
 from .paramspace import activation_matching, interpolate, permute_hidden, repair, weight_matching
@@ -39,8 +39,8 @@ from .train import fit_many, loss_function, one_thread
 
 __all__ = ["BOOK_SETUP", "LIM_SETUP", "FAMILIES", "ALIGNMENTS", "LIM_ORDER", "setup", "paper_fixed_entries",
            "from_connectivity", "book_fixed_entries", "build_model", "barriers", "pair_study", "study",
-           "summarize",
-           "ordering_tests", "ablations", "width_sweep", "loglog_slope", "shared_sweep", "study_config"]
+           "studies", "summarize", "ordering_tests", "ablations", "width_sweep", "loglog_slope",
+           "shared_sweep", "study_config"]
 
 FAMILIES = ("mlp", "w-asym", "sigma-asym")
 ALIGNMENTS = ("weight", "activation", "weight+repair", "activation+repair")
@@ -206,17 +206,35 @@ def pair_study(config: dict, family: str) -> list[dict]:
     ``config`` (see ``setup``), one per (pair, arm); cached. Pair ``p`` starts from
     ``torch.manual_seed(1000 p + m)`` for member ``m``, shares its fixed entries (``mask_seed = p``)
     and draws mini-batches with seed ``2 p + m``, in every family: pairs are matched across arms."""
-    if family not in FAMILIES:
-        raise KeyError(f"unknown family {family!r}; expected one of {FAMILIES}")
-    config = setup(config)
-    key = cache_key({"study": "lmc", "family": family, **config}, device="cpu", dtype="float32")
+    return _pair_studies([(config, family)])[0]
+
+
+def _pair_studies(units) -> list[list[dict]]:
+    """``pair_study`` of each ``(config, family)``, the missing ones in the worker pool."""
+    entries = []
+    for config, family in units:
+        if family not in FAMILIES:
+            raise KeyError(f"unknown family {family!r}; expected one of {FAMILIES}")
+        config = setup(config)
+        key = cache_key({"study": "lmc", "family": family, **config}, device="cpu", dtype="float32")
+        entries.append((key, _train_pairs, (config, family)))
     with one_thread():
-        return cached(key, lambda: _train_pairs(config, family), namespace="lmc-study")
+        return cached_calls(entries, namespace="lmc-study")
 
 
 def study(config: dict, families=FAMILIES, name: str | None = None) -> list[dict]:
     """``pair_study`` for every family, each record tagged with the set-up's ``name``."""
-    return [{**record, "setup": name} for family in families for record in pair_study(config, family)]
+    return studies([(config, families, name)])
+
+
+def studies(items) -> list[dict]:
+    """``study`` of each ``(config, families, name)`` of ``items``, concatenated; every missing unit
+    of all of them computed at once in the worker pool."""
+    items = [(config, tuple(families), name) for config, families, name in items]
+    units = [(config, family) for config, families, _ in items for family in families]
+    found = iter(_pair_studies(units))
+    return [{**record, "setup": name} for _, families, name in items for _ in families
+            for record in next(found)]
 
 
 def from_connectivity(records, name: str) -> list[dict]:
@@ -302,13 +320,9 @@ def width_sweep(sizes: dict | None = None, depths=(1, 2)) -> list[dict]:
     ReLU MLPs for each width and depth: the book's architecture trained with Adam, batch 64 for
     ``width_epochs`` epochs; W-Asym fixes a quarter of each row (``book_fixed_entries``)."""
     sizes = study_config() if sizes is None else sizes
-    records = []
-    for depth in depths:
-        for width in sizes["widths"]:
-            config = setup(width=width, depth=depth, batch_size=64, steps=None, epochs=sizes["width_epochs"],
-                           n_pairs=sizes["width_pairs"], n_points=sizes["n_points"], alignments=ALIGNMENTS)
-            records += study(config, ("mlp", "w-asym"), name=f"depth {depth}")
-    return records
+    return studies([(setup(width=width, depth=depth, batch_size=64, steps=None, epochs=sizes["width_epochs"],
+                           n_pairs=sizes["width_pairs"], n_points=sizes["n_points"], alignments=ALIGNMENTS),
+                     ("mlp", "w-asym"), f"depth {depth}") for depth in depths for width in sizes["widths"]])
 
 
 def loglog_slope(records, family: str, min_width: int, column: str = "barrier", n_boot: int = 2000,
@@ -347,10 +361,9 @@ def shared_sweep(sizes: dict | None = None) -> list[dict]:
 
     sizes = study_config() if sizes is None else sizes
     ring = chapter_config("ring")
-    records = []
-    for channels in sizes["channels"]:
-        config = ring if channels == ring["shared_channels"] else \
-            {**ring, "shared_channels": channels, "n_pairs": sizes["channel_pairs"]}
-        records += [{**record, "channels": channels, "pair": record["seed"]}
-                    for record in pair_records("ring", "shared", config)]
-    return records
+    configs = [ring if channels == ring["shared_channels"] else
+               {**ring, "shared_channels": channels, "n_pairs": sizes["channel_pairs"]}
+               for channels in sizes["channels"]]
+    found = many_pair_records([("ring", "shared", config) for config in configs])
+    return [{**record, "channels": channels, "pair": record["seed"]}
+            for channels, records in zip(sizes["channels"], found, strict=True) for record in records]

@@ -64,6 +64,7 @@ def _exit_with_parent(parent: int) -> None:
 
 def _start_worker(parent: int) -> None:
     torch.set_num_threads(1)
+    os.environ["SYMSHARING_WORKERS"] = "1"  # a worker trains in itself: pools never nest
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
 
 

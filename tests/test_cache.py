@@ -157,3 +157,14 @@ def test_killed_process_resumes_without_retraining(cache_folder, monkeypatch):
     resumed = experiments.size_sweep(TINY)
     assert counter.calls == 1 and counter.models == 4
     assert len(resumed) == 2 * 2 * 2  # tasks x families x seeds
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_cached_calls_compute_the_missing_in_the_pool_and_read_the_rest(cache_folder, monkeypatch, workers):
+    monkeypatch.setenv("SYMSHARING_WORKERS", workers)
+    keys = [cache.cache_key({"unit": "square", "x": x}, device="cpu", dtype="int") for x in range(5)]
+    cache.store_entry(cache.entry_path(keys[0], "calls"), keys[0], 100)  # already there: read back
+    squares = cache.cached_calls([(key, pow, (x, 2)) for x, key in enumerate(keys)], "calls")
+    assert squares == [100, 1, 4, 9, 16]
+    # every entry is stored now: a call that would fail is never made
+    assert cache.cached_calls([(key, divmod, (1, 0)) for key in keys], "calls") == [100, 1, 4, 9, 16]
