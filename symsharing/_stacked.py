@@ -162,7 +162,24 @@ class _Gather(torch.autograd.Function):
         return summed, None
 
 
-class _SharedMLPStack:
+class _NamedStack:
+    """K models' parameters stacked by name (``self.params[name]`` ``[K, ...]``): one model's rows
+    and how they are written back into it."""
+
+    models: list[nn.Module]
+    params: dict[str, torch.Tensor]
+
+    def rows(self, k: int) -> dict[str, torch.Tensor]:
+        return {name: t[k].detach().clone() for name, t in self.params.items()}
+
+    def write_back(self, k: int, rows: dict[str, torch.Tensor] | None = None) -> None:
+        rows = self.rows(k) if rows is None else rows
+        with torch.no_grad():
+            for name, p in self.models[k].named_parameters():
+                p.copy_(rows[name])
+
+
+class _SharedMLPStack(_NamedStack):
     """Stacked parameters of K exact ``SharedMLP``s of one group, run as batched dense products.
 
     Each step gathers every layer's tied dense matrix ``[K, c_in * n, c_out * n]`` from its orbit
@@ -206,17 +223,8 @@ class _SharedMLPStack:
     def penalty(self) -> float:
         return 0.0  # an exact SharedMLP declares no penalized parameters
 
-    def rows(self, k: int) -> dict[str, torch.Tensor]:
-        return {name: t[k].detach().clone() for name, t in self.params.items()}
 
-    def write_back(self, k: int, rows: dict[str, torch.Tensor] | None = None) -> None:
-        rows = self.rows(k) if rows is None else rows
-        with torch.no_grad():
-            for name, p in self.models[k].named_parameters():
-                p.copy_(rows[name])
-
-
-class _FunctionalStack:
+class _FunctionalStack(_NamedStack):
     """Stacked parameters and buffers of K modules of one architecture, run with ``vmap``."""
 
     def __init__(self, models: list[nn.Module], device: torch.device):
@@ -254,15 +262,6 @@ class _FunctionalStack:
     def penalty(self) -> torch.Tensor | float:
         """Each model's ``l2_penalty`` (``[K]``), or 0.0 when the architecture declares none."""
         return l2_penalty(self.base, self.params)
-
-    def rows(self, k: int) -> dict[str, torch.Tensor]:
-        return {name: t[k].detach().clone() for name, t in self.params.items()}
-
-    def write_back(self, k: int, rows: dict[str, torch.Tensor] | None = None) -> None:
-        rows = self.rows(k) if rows is None else rows
-        with torch.no_grad():
-            for name, p in self.models[k].named_parameters():
-                p.copy_(rows[name])
 
 
 def _gather_rows(data: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
