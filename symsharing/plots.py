@@ -6,6 +6,8 @@ Plotting only: every function takes tidy records (or tables computed from them b
 
 from __future__ import annotations
 
+import numbers
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -236,15 +238,31 @@ BOOK_RC = {"figure.dpi": 100, "savefig.dpi": 100, "font.size": 10.5, "axes.title
            "figure.titlesize": 11}
 
 
+SHORT_NAMES = {"n_train": "n"}  # a pivoted column's name as a table header shows it
+
+
 def table(frame: pd.DataFrame, digits: int = 3):
-    """A results table as a reader sees it: numbers rounded to ``digits`` decimals, no row numbers
-    (a meaningful index is kept), ready to ``glue`` into a captioned figure."""
+    """A results table as a reader sees it, ready to ``glue`` into a captioned table: numbers rounded
+    to ``digits`` decimals, one header row where the columns have one level (a meaningful index
+    becomes leading columns, each value shown once where it repeats the row above; numeric column
+    labels of a pivot carry the pivoted column's name, e.g. ``n = 16``), no row numbers."""
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")
-    styler = frame.style.format(precision=digits, na_rep="–", thousands=",")
-    if isinstance(frame.index, pd.RangeIndex):
-        styler = styler.hide(axis="index")
-    return styler
+    frame = frame.copy()
+    if frame.columns.nlevels == 1 and frame.columns.name is not None:
+        if all(isinstance(label, numbers.Number) for label in frame.columns):
+            name = SHORT_NAMES.get(frame.columns.name, frame.columns.name)
+            frame.columns = [f"{name} = {label:,}" for label in frame.columns]
+        frame.columns.name = None
+    if not isinstance(frame.index, pd.RangeIndex):
+        levels = [name if name is not None else "" for name in frame.index.names]
+        frame = frame.reset_index(names=levels if frame.columns.nlevels == 1 else None)
+        keys = list(frame.columns[:len(levels)])
+        leading = frame[keys]
+        same = (leading == leading.shift()).to_numpy().cumprod(axis=1).astype(bool)  # equal up to here
+        for i, key in enumerate(keys[:-1]):  # a value equal to the one above, under the same parents
+            frame[key] = frame[key].astype(object).where(~same[:, i], "")
+    return frame.style.format(precision=digits, na_rep="–", thousands=",").hide(axis="index")
 
 
 def book_style() -> None:

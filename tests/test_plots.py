@@ -83,3 +83,27 @@ def test_book_style_puts_figures_into_the_notebook_even_under_agg(monkeypatch):
     outputs = notebook.cells[0].outputs
     assert any("image/png" in output.get("data", {}) for output in outputs), outputs
     assert any(output.get("text", "").strip() == "10.0" for output in outputs), outputs
+
+
+def test_table_has_one_header_row_and_shows_each_index_value_once():
+    index = pd.MultiIndex.from_product([["grid", "ring"], ["mlp", "shared"]], names=["task", "family"])
+    pivot = pd.DataFrame([[0.12345, 1.0], [0.5, 2.0], [0.25, 3.0], [0.75, 4.0]], index=index,
+                         columns=pd.Index([16, 4096], name="n_train"))
+    styled = plots.table(pivot)
+    shown = styled.data
+    assert list(shown.columns) == ["task", "family", "n = 16", "n = 4,096"]
+    assert list(shown["task"]) == ["grid", "", "ring", ""]
+    assert list(shown["family"]) == ["mlp", "shared", "mlp", "shared"]
+    html = styled.to_html()
+    assert html.count("<tr>") == len(pivot) + 1  # one header row
+    assert "0.123" in html and "0.12345" not in html
+    assert list(pivot.index.names) == ["task", "family"]  # the caller's frame is untouched
+
+
+def test_table_keeps_a_child_value_that_repeats_under_another_parent():
+    frame = pd.DataFrame({"task": ["grid", "grid", "ring"], "family": ["mlp", "mlp", "mlp"],
+                          "n": [16, 64, 16], "score": [0.5, 0.6, 0.7]})
+    shown = plots.table(frame.set_index(["task", "family", "n"])).data
+    assert list(shown["task"]) == ["grid", "", "ring"]
+    assert list(shown["family"]) == ["mlp", "", "mlp"]  # the third row's parent changed
+    assert list(shown["n"]) == [16, 64, 16]
