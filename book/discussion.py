@@ -76,7 +76,7 @@ table = pd.DataFrame({
     (task, column): shown[shown["task"] == task].set_index("claim")[source]
     for task in sorted(claims["task"].unique())
     for column, source in (("effect [95 % CI]", "effect_text"), ("Holm p", "p_text"), ("verdict", "verdict"))})
-table["overall"] = claims.drop_duplicates("claim").set_index("claim")["overall"]
+table[("overall", "")] = claims.drop_duplicates("claim").set_index("claim")["overall"]
 glue("tab_claims", plots.table(table), display=False)
 figure = plots.plot_effects(claims)
 glue("fig_claims", figure, display=False)

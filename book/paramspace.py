@@ -85,11 +85,21 @@ for dtype in (torch.float32, torch.float64):
         error = float((moved(x) - mlp(x)).abs().max())
         weight_change = float((moved.layers[0].weight - mlp.layers[0].weight).abs().max())
         assert error <= default_tolerance(mlp(x))
-    rows.append({"dtype": str(dtype), "max |f'(x) - f(x)|": error, "max |W'_1 - W_1|": weight_change})
-pd.DataFrame(rows)
+    rows.append({"dtype": str(dtype).removeprefix("torch."), "max |f'(x) − f(x)|": error,
+                 "max |W'₁ − W₁|": weight_change})
+glue("tab_symmetry_check", plots.table(pd.DataFrame(rows).set_index("dtype"),
+                                       formats={"max |f'(x) − f(x)|": "{:.1e}"}), display=False)
 
 # %% [markdown]
-# The weights move by order one while the outputs agree to rounding error. How many weight vectors
+# ```{glue:figure} tab_symmetry_check
+# :name: tab-symmetry-check
+#
+# A 64-wide MLP with two hidden layers, every hidden layer permuted and rescaled at random: the
+# largest change of its outputs on 256 random inputs, and of its first weight matrix.
+# ```
+#
+# The weights move by order one while the outputs agree to rounding error
+# ({numref}`tab-symmetry-check`). How many weight vectors
 # does one function have? Permutations alone give $\prod_l (\text{width}_l)!$ of them (more when
 # some are equal, and a continuum of rescalings on top):
 
@@ -128,8 +138,21 @@ perms = [torch.randperm(32, generator=generator) for _ in range(2)]
 with torch.no_grad():
     changes = {name: float((permute_hidden(model, perms)(x) - model(x)).abs().max())
                for name, model in models.items()}
-pd.DataFrame([{"model": name, "free parameters": count_parameters(model),
-               "max |f(x) after permuting - f(x)|": changes[name]} for name, model in models.items()])
+assert max(changes["MLP"], changes["SharedMLP (C16)"]) < 1e-5 < min(changes["W-Asym"], changes["σ-Asym"])
+moves = pd.DataFrame([{"model": name, "free parameters": count_parameters(model),
+                       "max |f(x) after permuting − f(x)|": changes[name]}
+                      for name, model in models.items()])
+moved_by = "max |f(x) after permuting − f(x)|"
+glue("tab_permuting_moves", plots.table(moves.set_index("model"), formats={moved_by: "{:.1e}"}), display=False)
+
+# %% [markdown]
+# ```{glue:figure} tab_permuting_moves
+# :name: tab-permuting-moves
+#
+# The hidden units of each network (32 wide, ring inputs) permuted at random: the largest change
+# of its outputs on 256 inputs. Rounding error for the MLP and, with its channels permuted, the
+# `SharedMLP`; far above it for the asymmetric networks, whose fixed entries or matrix $F$ do not move.
+# ```
 
 # %% [markdown]
 # ## Linear mode connectivity
@@ -150,7 +173,18 @@ pd.DataFrame([{"model": name, "free parameters": count_parameters(model),
 configs = {name: chapter_config(name) for name in ("digits", "ring")}
 records = (mode_connectivity("digits", ("mlp", "w-asym", "sigma-asym"))
            + mode_connectivity("ring", ("mlp", "w-asym", "sigma-asym", "shared")))
-pd.DataFrame(configs).T[["n_pairs", "width", "depth", "steps", "lr", "batch_size", "n_fixed", "fixed_std"]]
+settings = pd.DataFrame(configs).T[["n_pairs", "width", "depth", "steps", "lr", "batch_size", "n_fixed",
+                                     "fixed_std"]].rename_axis("data")
+glue("tab_lmc_settings", plots.table(settings.astype(object)), display=False)
+
+# %% [markdown]
+# ```{glue:figure} tab_lmc_settings
+# :name: tab-lmc-settings
+#
+# The book's set-up per data set: pairs, width and hidden layers of every network, Adam steps,
+# learning rate, batch size, and the W-Asymmetric network's fixed entries per row and their
+# standard deviation.
+# ```
 
 # %% tags=["hide-input"]
 ARMS = {"mlp": "standard, unaligned", "mlp-aligned": "standard, weight-matched",

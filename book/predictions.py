@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 from myst_nb import glue
 
-from symsharing import analysis, experiments, kernels, plots_theory, theory
+from symsharing import analysis, experiments, kernels, plots, plots_theory, theory
 from symsharing.plots import book_style
 from symsharing.tasks import get_task
 
@@ -61,8 +61,9 @@ book_style()
 linear = theory.write_linear_results("../results/theory-linear.csv")
 summary = theory.calibration_summary(linear)
 pooled = theory.pooled_calibration(linear)
-print(f"{len(linear)} trained linear models; sizes per task:",
-      {t: sorted(linear.loc[linear.task == t, "n_train"].unique()) for t in theory.LINEAR_TASKS})
+glue("pr_n_linear", f"{len(linear):,}", display=False)
+sizes = {t: sorted(int(n) for n in linear.loc[linear.task == t, "n_train"].unique()) for t in theory.LINEAR_TASKS}
+glue("pr_linear_sizes", "; ".join(f"{t}: {', '.join(map(str, n))}" for t, n in sizes.items()), display=False)
 
 # %% tags=["hide-input"]
 figure = plots_theory.plot_calibration(summary)
@@ -73,25 +74,39 @@ plt.close(figure)  # shown once, by its captioned glue:figure
 # ```{glue:figure} fig_calibration
 # :name: fig-calibration
 # Excess risk ‖ŵ − θ‖² of the trained linear families (mean and 95 % interval over seeds) against the
-# closed forms (lines). The augmented family is drawn against the invariant formula.
+# closed forms (lines), from {glue:text}`pr_n_linear` trained linear models (sizes per task:
+# {glue:text}`pr_linear_sizes`). The augmented family is drawn against the invariant formula.
 # ```
 #
-# The trained weights equal `torch.linalg.lstsq` on the same data (largest ‖ŵ − w_LS‖² over every
-# run, per family):
+# The trained weights equal `torch.linalg.lstsq` on the same data ({numref}`tab-ls-distance`).
 
 # %% tags=["hide-input"]
 distance = linear.groupby("family")["distance_to_ls"].max()
-distance.to_frame("largest ‖ŵ − w_LS‖²")
+glue("tab_ls_distance", plots.table(distance.to_frame("largest ‖ŵ − w_LS‖²"), formats={"largest ‖ŵ − w_LS‖²": "{:.1e}"}),
+     display=False)
 
 # %% [markdown]
-# Measured over formula, pooled over every seed and size with n ≥ 2d + 2 (95 % t interval), and
-# the share of individual sizes whose interval holds the formula:
+# ```{glue:figure} tab_ls_distance
+# :name: tab-ls-distance
+#
+# Largest squared distance between the trained weights and `torch.linalg.lstsq`'s solution on
+# the same data, over every run of each family.
+# ```
 
 # %% tags=["hide-input"]
 within = summary.groupby(["task", "family"])["within"].mean().rename("sizes within interval")
 table = pooled.set_index(["task", "family"]).join(within)
 largest = summary.assign(abs_dev=summary["relative_deviation"].abs()).groupby("family")["abs_dev"].max()
-table.round(3)
+glue("tab_calibration", plots.table(table), display=False)
+
+# %% [markdown]
+# ```{glue:figure} tab_calibration
+# :name: tab-calibration
+#
+# Measured excess risk over its closed form, pooled over every seed and size with n ≥ 2d + 2
+# (ratio with its 95 % t interval; `holds_one`: the interval contains 1), and the share of
+# individual sizes whose interval contains the formula.
+# ```
 
 # %% tags=["hide-input"]
 for family in ("unconstrained", "invariant", "augmented"):
@@ -112,6 +127,7 @@ spread = summary.pivot_table(index=["task", "n_train"], columns="family", values
 spread["ratio"] = spread["unconstrained"] / spread["invariant"]
 spread["sqrt(d/k)"] = [np.sqrt(theory.get_linear_task(t).d / theory.get_linear_task(t).k)
                        for t, _ in spread.index]
+glue("tab_spread", plots.table(spread.rename_axis(columns=None)), display=False)
 bad_sizes = summary[(summary["family"] != "augmented") & ~summary["within"]]
 glue("pr_bad_sizes", ", ".join(f"{r.task} {r.family} n = {r.n_train} ({r.relative_deviation:+.0%})"
                                for r in bad_sizes.itertuples()) or "none", display=False)
@@ -134,11 +150,15 @@ glue("pr_bad_sizes", ", ".join(f"{r.task} {r.family} n = {r.n_train} ({r.relativ
 # noisy. It lands far below the unconstrained risk, though: augmentation recovers most of what
 # tying gives.
 #
-# The spread over seeds, shown and not asserted: its ratio (unconstrained / invariant) approaches
-# √(d/k) only for n ≫ d.
-
-# %% tags=["hide-input"]
-spread.round(3)
+# The spread over seeds, shown and not asserted ({numref}`tab-spread`): its ratio
+# (unconstrained / invariant) approaches √(d/k) only for n ≫ d.
+#
+# ```{glue:figure} tab_spread
+# :name: tab-spread
+#
+# Spread of the excess risk over seeds per family and size, the ratio unconstrained / invariant,
+# and √(d/k) beside it.
+# ```
 
 # %% [markdown]
 # ## 2. The exchange rate, predicted
@@ -191,8 +211,7 @@ for task in tasks:
                      "|G|": orders[task]})
         for name, table in (("kernel", kernel_rates), ("network", network_rates)):
             glue(f"pr_{name}_{task}_{n}", rate_text(table, task, n), display=False)
-rate_table = pd.DataFrame(rows).set_index(["task", "n"])
-rate_table.astype(str)
+glue("tab_rates", plots.table(pd.DataFrame(rows).set_index(["task", "n"])), display=False)
 
 # %% tags=["hide-input"]
 merged = kernel_rates.merge(network_rates, on=["task", "n_train"], suffixes=("_kernel", "_network"))
@@ -204,6 +223,13 @@ glue("pr_exceed", ", ".join(f"{r.task} n = {r.n_train}" for r in exceed.itertupl
      display=False)
 
 # %% [markdown]
+# ```{glue:figure} tab_rates
+# :name: tab-rates
+#
+# Exchange rates at n = 64 and n = 1024 with their 95 % bootstrap intervals and the share of
+# bootstrap resamples in which the baseline never caught up (censored), beside d/k and |G|.
+# ```
+#
 # **Result.** At n = 64 the kernels' rate is {glue:text}`pr_kernel_set_64` (set),
 # {glue:text}`pr_kernel_ring_64` (ring), {glue:text}`pr_kernel_grid_64` (grid); the networks' is
 # {glue:text}`pr_network_set_64`, {glue:text}`pr_network_ring_64`, {glue:text}`pr_network_grid_64`.
@@ -240,13 +266,21 @@ crossovers["within"] = (crossovers["low"] <= crossovers["predicted"]) & (crossov
 figure = plots_theory.plot_crossovers(crossovers, shapes)
 glue("fig_crossovers", figure, display=False)
 plt.close(figure)  # shown once, by its captioned glue:figure
-crossovers.round(2)
+glue("tab_pred_crossovers", plots.table(crossovers, digits=2), display=False)
 
 # %% [markdown]
 # ```{glue:figure} fig_crossovers
 # :name: fig-crossovers
 # Where the unconstrained least-squares model overtakes the invariant one, against the symmetry
 # breaking ε: measured (95 % bootstrap interval over seeds) and predicted.
+# ```
+#
+# ```{glue:figure} tab_pred_crossovers
+# :name: tab-pred-crossovers
+#
+# The crossovers of {numref}`fig-crossovers`: measured size with its 95 % bootstrap interval, the
+# share of resamples without a crossover in range (censored), the predicted size, and whether the
+# interval holds it.
 # ```
 
 # %% tags=["hide-input"]
@@ -279,9 +313,17 @@ glue("pr_soft_tracks", f"{int(soft_table['tracks'].sum())} of {len(soft_table)}"
 missed = soft_table[~soft_table["tracks"]]
 glue("pr_soft_missed", ", ".join(f"{r.task} n = {r.n_train} ({r.advantage:+.3g} vs {r.better})"
                                  for r in missed.itertuples()) or "none", display=False)
-soft_table.round(4)
+glue("tab_soft", plots.table(soft_table, digits=4), display=False)
 
 # %% [markdown]
+# ```{glue:figure} tab_soft
+# :name: tab-soft
+#
+# Soft sharing against the better of `mlp` and `shared` per task and size: each family's mean
+# score, the penalty strength chosen on validation, the better family, the paired advantage with
+# its 95 % interval, and whether soft sharing tracks the better family.
+# ```
+#
 # **Result.** `advantage` is soft-shared minus the better of mlp and shared at that size, paired by
 # seed and signed so that positive favours soft sharing (accuracy on ring and grid, MSE on set and
 # the linear task, where lower is better). Soft sharing is within the 95 % interval of the better

@@ -241,11 +241,13 @@ BOOK_RC = {"figure.dpi": 100, "savefig.dpi": 100, "font.size": 10.5, "axes.title
 SHORT_NAMES = {"n_train": "n"}  # a pivoted column's name as a table header shows it
 
 
-def table(frame: pd.DataFrame, digits: int = 3):
+def table(frame: pd.DataFrame, digits: int = 3, formats: dict[str, str] | None = None):
     """A results table as a reader sees it, ready to ``glue`` into a captioned table: numbers rounded
     to ``digits`` decimals, one header row where the columns have one level (a meaningful index
     becomes leading columns, each value shown once where it repeats the row above; numeric column
-    labels of a pivot carry the pivoted column's name, e.g. ``n = 16``), no row numbers."""
+    labels of a pivot carry the pivoted column's name, e.g. ``n = 16``), no row numbers.
+    ``formats`` maps columns to a format of their own (e.g. ``"{:.1e}"``). The table is rendered
+    once here, so that a format that does not fit its values fails in the chapter, not in the page."""
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")
     frame = frame.copy()
@@ -262,7 +264,15 @@ def table(frame: pd.DataFrame, digits: int = 3):
         same = (leading == leading.shift()).to_numpy().cumprod(axis=1).astype(bool)  # equal up to here
         for i, key in enumerate(keys[:-1]):  # a value equal to the one above, under the same parents
             frame[key] = frame[key].astype(object).where(~same[:, i], "")
-    return frame.style.format(precision=digits, na_rep="–", thousands=",").hide(axis="index")
+    styler = frame.style.format(precision=digits, na_rep="–", thousands=",").hide(axis="index")
+    if formats:
+        missing = sorted(set(formats) - set(frame.columns))
+        if missing:
+            raise ValueError(f"formats name columns the table does not have: {missing}; "
+                             f"its columns are {list(frame.columns)}")
+        styler = styler.format(formats, na_rep="–")
+    styler.to_html()
+    return styler
 
 
 def book_style() -> None:

@@ -107,3 +107,13 @@ def test_table_keeps_a_child_value_that_repeats_under_another_parent():
     assert list(shown["task"]) == ["grid", "", "ring"]
     assert list(shown["family"]) == ["mlp", "", "mlp"]  # the third row's parent changed
     assert list(shown["n"]) == [16, 64, 16]
+
+
+def test_table_formats_columns_of_its_own_and_rejects_a_format_that_does_not_fit():
+    frame = pd.DataFrame({"family": ["mlp", "shared"], "distance": [3.3e-11, 8.0e-3]}).set_index("family")
+    html = plots.table(frame, formats={"distance": "{:.1e}"}).to_html()
+    assert "3.3e-11" in html and "8.0e-03" in html
+    with pytest.raises(ValueError, match="does not have"):
+        plots.table(frame, formats={"distances": "{:.1e}"})
+    with pytest.raises(ValueError):  # a number format for a column of strings
+        plots.table(frame, formats={"family": "{:.1e}"})
