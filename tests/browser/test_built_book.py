@@ -187,6 +187,8 @@ return {
     traceback: /Traceback \\(most recent call last\\)/.test(article.innerText)
         || article.querySelector('.output.traceback, .output.error') !== null,
     code: Array.from(article.querySelectorAll('.cell_input')).filter(visible).length,
+    stderr: Array.from(article.querySelectorAll('.output.stderr'))
+        .map((output) => output.innerText.trim().slice(0, 80)),
     misnumbered: Array.from(article.querySelectorAll('figure')).filter((figure) => {
         const number = figure.querySelector('figcaption .caption-number');
         const holds_table = figure.querySelector('table') !== null;
@@ -199,8 +201,8 @@ return {
 def test_pages_read_like_a_reader(server, browser):
     """Every page at desktop and phone width: a screenshot each, no horizontal scroll of the page
     body (a wide table may scroll inside its own container), a caption for every figure, tables
-    numbered as tables ("Table N") and figures as figures, no traceback, and no code input shown
-    by default on the results chapters."""
+    numbered as tables ("Table N") and figures as figures, no traceback or warning, and no code
+    input shown by default on the results chapters."""
     missing = [page for page in RESULTS_PAGES if not (HTML / page).exists()]
     assert not missing, f"results chapters not built: {missing}"
     if SCREENSHOTS.exists():
@@ -219,6 +221,8 @@ def test_pages_read_like_a_reader(server, browser):
                 issues.append(f"{label}: figures without a caption: {found['uncaptioned']}")
             if found["misnumbered"]:
                 issues.append(f"{label}: a table numbered as a figure or back: {found['misnumbered']}")
+            if found["stderr"]:
+                issues.append(f"{label}: warnings or other stderr shown: {found['stderr']}")
             if found["traceback"]:
                 issues.append(f"{label}: a traceback is shown")
             if page in RESULTS_PAGES and found["code"]:
