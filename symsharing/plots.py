@@ -256,6 +256,8 @@ def table(frame: pd.DataFrame, digits: int = 3, formats: dict[str, str] | None =
             name = SHORT_NAMES.get(frame.columns.name, frame.columns.name)
             frame.columns = [f"{name} = {label:,}" for label in frame.columns]
         frame.columns.name = None
+    if frame.index.nlevels == 1 and frame.index.name is None and pd.api.types.is_integer_dtype(frame.index):
+        frame = frame.reset_index(drop=True)  # row numbers (e.g. of a filtered frame) mean nothing here
     if not isinstance(frame.index, pd.RangeIndex):
         levels = [name if name is not None else "" for name in frame.index.names]
         frame = frame.reset_index(names=levels if frame.columns.nlevels == 1 else None)

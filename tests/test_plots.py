@@ -117,3 +117,9 @@ def test_table_formats_columns_of_its_own_and_rejects_a_format_that_does_not_fit
         plots.table(frame, formats={"distances": "{:.1e}"})
     with pytest.raises(ValueError):  # a number format for a column of strings
         plots.table(frame, formats={"family": "{:.1e}"})
+
+
+def test_table_shows_no_row_numbers_of_a_filtered_frame():
+    frame = pd.DataFrame({"task": ["grid", "ring", "set"], "score": [0.5, 0.6, 0.7]})
+    shown = plots.table(frame[frame["score"] > 0.55]).data
+    assert list(shown.columns) == ["task", "score"]
