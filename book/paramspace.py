@@ -139,10 +139,9 @@ with torch.no_grad():
     changes = {name: float((permute_hidden(model, perms)(x) - model(x)).abs().max())
                for name, model in models.items()}
 assert max(changes["MLP"], changes["SharedMLP (C16)"]) < 1e-5 < min(changes["W-Asym"], changes["σ-Asym"])
-moves = pd.DataFrame([{"model": name, "free parameters": count_parameters(model),
-                       "max |f(x) after permuting − f(x)|": changes[name]}
-                      for name, model in models.items()])
 moved_by = "max |f(x) after permuting − f(x)|"
+moves = pd.DataFrame([{"model": name, "free parameters": count_parameters(model), moved_by: changes[name]}
+                      for name, model in models.items()])
 glue("tab_permuting_moves", plots.table(moves.set_index("model"), formats={moved_by: "{:.1e}"}), display=False)
 
 # %% [markdown]

@@ -82,7 +82,8 @@ plt.close(figure)  # shown once, by its captioned glue:figure
 
 # %% tags=["hide-input"]
 distance = linear.groupby("family")["distance_to_ls"].max()
-glue("tab_ls_distance", plots.table(distance.to_frame("largest ‖ŵ − w_LS‖²"), formats={"largest ‖ŵ − w_LS‖²": "{:.1e}"}),
+largest_distance = "largest ‖ŵ − w_LS‖²"
+glue("tab_ls_distance", plots.table(distance.to_frame(largest_distance), formats={largest_distance: "{:.1e}"}),
      display=False)
 
 # %% [markdown]
