@@ -470,21 +470,23 @@ def _train_units(task: Task, units, seeds, training: TrainingConfig, data: str) 
             histories[k] = history
         for unit in dict.fromkeys(batch[k][0] for k in members):
             if unit not in records and all(histories[k] is not None for k in members_of[unit]):
-                rows = [row for k in members_of[unit]
-                        for row in _unit_rows(task, batch[k], models[k], histories[k], datasets[k],
-                                              plan[batch[k][0]], training.batch_size, provenance)]
+                rows = [row for k in members_of[unit] for row in histories[k]["evaluation"]]
                 cache.store_entry(cache.entry_path(keys[unit]), keys[unit], rows)
                 records[unit] = rows
 
+    # each model is scored where its stack trained (spread over the workers), then stored here
+    scorers = [functools.partial(_unit_rows, task=task, entry=entry, datum=datum, plan=plan[entry[0]],
+                                 batch_size=training.batch_size, provenance=provenance)
+               for entry, datum in zip(batch, datasets, strict=True)]
     fit_many(models, [datum["train"] for datum in datasets],
              steps=[plan[unit][1] for unit, _ in batch], lr=[plan[unit][0] for unit, _ in batch],
              batch_size=training.batch_size, seeds=[init_seed for _, (_, init_seed) in batch],
              augment_groups=groups, schedule=training.schedule, device=settings.device(),
-             on_stack=store_finished)
+             on_stack=store_finished, evaluators=scorers)
     return [row for unit in units for row in records[unit]]
 
 
-def _unit_rows(task: Task, entry, model, history: dict, datum: dict, plan: tuple, batch_size: int,
+def _unit_rows(model, history: dict, *, task: Task, entry, datum: dict, plan: tuple, batch_size: int,
                provenance: dict) -> list[dict]:
     """The records of one trained model ``entry = (unit, (data_seed, init_seed))``: one per family it
     is scored as (``mlp+aug`` is also scored orbit-averaged, as ``mlp+aug+avg``)."""

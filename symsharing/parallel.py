@@ -93,14 +93,24 @@ def shutdown() -> None:
 atexit.register(shutdown)
 
 
-def train_stack_job(models, datasets, kwargs: dict) -> tuple[list[dict], list[dict]]:
-    """Run in a worker (pool process or Dask worker): train one stack (``_stacked.train_stack``)
-    with one intra-op thread; return each model's trained parameters (by name, on the CPU) and its
-    history."""
+def train_and_evaluate(models, datasets, kwargs: dict, evaluators=None) -> list[dict]:
+    """Train one stack (``_stacked.train_stack``) and return its histories; ``evaluators`` (one
+    entry per model: None or ``f(model, history)``) run right after, where the stack trained, and
+    each result is put into its model's history as ``"evaluation"``."""
     from ._stacked import train_stack
 
-    torch.set_num_threads(1)
     histories = train_stack(models, datasets, **kwargs)
+    for model, history, evaluate in zip(models, histories, evaluators or [None] * len(models), strict=True):
+        if evaluate is not None:
+            history["evaluation"] = evaluate(model, history)
+    return histories
+
+
+def train_stack_job(models, datasets, kwargs: dict, evaluators=None) -> tuple[list[dict], list[dict]]:
+    """Run in a worker (pool process or Dask worker): ``train_and_evaluate`` one stack with one
+    intra-op thread; return each model's trained parameters (by name, on the CPU) and its history."""
+    torch.set_num_threads(1)
+    histories = train_and_evaluate(models, datasets, kwargs, evaluators)
     return [{name: p.detach().cpu() for name, p in model.named_parameters()} for model in models], histories
 
 
@@ -148,8 +158,9 @@ def run_calls(function, calls, workers: int | None = None):
 
 
 def run_stacks(jobs, workers: int, order=None):
-    """Train each job ``(models, datasets, kwargs)``, submitted in ``order`` (job indices; default:
-    as given); yield ``(index, parameters, histories)`` as each finishes, in completion order.
+    """Train each job ``(models, datasets, kwargs[, evaluators])`` (``train_and_evaluate``),
+    submitted in ``order`` (job indices; default: as given); yield ``(index, parameters,
+    histories)`` as each finishes, in completion order.
     ``parameters`` is None when the models were trained in place (one worker, or a single stack,
     without a scheduler); otherwise the caller copies them back."""
     order = list(range(len(jobs))) if order is None else list(order)
@@ -167,10 +178,8 @@ def run_stacks(jobs, workers: int, order=None):
             _client.cancel(list(futures))  # no-op for finished stacks; stops the rest on an error
         return
     if workers == 1 or len(jobs) == 1:
-        from ._stacked import train_stack
-
         for index in order:
-            yield index, None, train_stack(*jobs[index][:2], **jobs[index][2])
+            yield index, None, train_and_evaluate(*jobs[index])
         return
     pool = executor(workers)  # never resized per call: other threads may be using it
     futures = {pool.submit(train_stack_job, *jobs[index]): index for index in order}

@@ -244,7 +244,8 @@ def _per_model(value, name: str, count: int) -> list:
 def fit_many(models, datasets, *, steps, lr=1e-3, batch_size: int | None = None,
              seeds=None, augment_groups=None, max_stack_elements: int = 1_000_000,
              progress: bool = False, schedule: str = "constant", weight_decay: float = 0.0,
-             workers: int | None = None, device: str | None = None, on_stack=None) -> list[dict]:
+             workers: int | None = None, device: str | None = None, on_stack=None,
+             evaluators=None) -> list[dict]:
     """Train each ``models[k]`` on ``datasets[k] = (X, y)`` as ``fit`` would; return the histories.
 
     ``steps`` and ``lr`` are one value for every model or a list with one entry per model;
@@ -260,7 +261,10 @@ def fit_many(models, datasets, *, steps, lr=1e-3, batch_size: int | None = None,
     models are) is where each stack trains; the models stay where they are and receive the trained
     weights. ``on_stack(members, histories)``, when given, is called as each stack finishes (in
     completion order) with its model indices and histories, so a caller can store finished results
-    before the sweep ends.
+    before the sweep ends. ``evaluators`` (one entry per model: None or a picklable
+    ``f(model, history)``, e.g. a ``functools.partial`` of a module-level function) run right after
+    their stack trains, in the worker that trained it, so that scoring is spread over the workers
+    too; each result comes back in its history as ``"evaluation"``.
     """
     models, datasets = list(models), list(datasets)
     if len(models) != len(datasets):
@@ -277,6 +281,11 @@ def fit_many(models, datasets, *, steps, lr=1e-3, batch_size: int | None = None,
     _check_schedule(schedule, weight_decay)
     if on_stack is not None and not callable(on_stack):
         raise TypeError(f"on_stack must be callable or None, got {type(on_stack).__name__}")
+    evaluators = [None] * len(models) if evaluators is None else list(evaluators)
+    if len(evaluators) != len(models):
+        raise ValueError(f"evaluators must hold one entry per model ({len(models)}), got {len(evaluators)}")
+    if not all(evaluate is None or callable(evaluate) for evaluate in evaluators):
+        raise TypeError("each entry of evaluators must be callable or None")
     device = _check_device(device)
     steps, lrs = _per_model(steps, "steps", len(models)), _per_model(lr, "lr", len(models))
     for k, (model, data, seed, group) in enumerate(zip(models, datasets, seeds, augment_groups, strict=True)):
@@ -291,7 +300,8 @@ def fit_many(models, datasets, *, steps, lr=1e-3, batch_size: int | None = None,
              {"steps": steps[members[0]], "lr": lrs[members[0]], "batch_size": batch_size,
               "seeds": [int(seeds[k]) for k in members],
               "augment_groups": [augment_groups[k] for k in members],
-              "schedule": schedule, "weight_decay": weight_decay, "device": device}) for members in stacks]
+              "schedule": schedule, "weight_decay": weight_decay, "device": device},
+             [evaluators[k] for k in members]) for members in stacks]
     histories: list[dict | None] = [None] * len(models)
     bar = None
     if progress:

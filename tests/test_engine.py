@@ -1,6 +1,7 @@
 """fit_many, the stacked engine: equal to fit model by model, grouping, divergence, and the bench."""
 
 import copy
+import functools
 import math
 import os
 import re
@@ -171,6 +172,8 @@ def test_a_stack_where_every_model_diverges_stops():
     (lambda m, d: fit_many(m, d, steps=2, seeds=[0, "b"]), TypeError, "seed must be an int"),
     (lambda m, d: fit_many(m, [d[0], d[1][0]], steps=2), TypeError, r"a pair \(X, y\)"),
     (lambda m, d: fit_many(m, d, steps=2, max_stack_elements=0), ValueError, "max_stack_elements"),
+    (lambda m, d: fit_many(m, d, steps=2, evaluators=[None]), ValueError, "evaluators must hold one entry"),
+    (lambda m, d: fit_many(m, d, steps=2, evaluators=[None, "score"]), TypeError, "callable or None"),
     (lambda m, d: fit_many(m, d, steps=2, augment_groups=[None, cyclic(5)]), ValueError, "acts on 5 points"),
 ])
 def test_fit_many_rejects_bad_arguments(call, error, match):
@@ -250,6 +253,30 @@ def test_worker_processes_give_bit_identical_weights():
     for a, b in zip(in_process, pooled, strict=True):
         assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
     assert [h["loss"] for h in first] == [h["loss"] for h in second]
+
+
+def _training_loss_and_process(X, y, model, history):
+    with torch.no_grad():
+        return float(torch.nn.functional.mse_loss(model(X), y)), history["steps_taken"], os.getpid()
+
+
+def test_evaluators_run_where_the_stack_trained_and_agree_across_worker_counts():
+    torch.manual_seed(3)
+    models = [MLP(6, 1, 8) for _ in range(4)]
+    data = _data(4)
+    evaluators = [functools.partial(_training_loss_and_process, X, y) for X, y in data[:3]] + [None]
+    runs = {}
+    for workers in (1, 2):
+        copies = [copy.deepcopy(m) for m in models]
+        runs[workers] = fit_many(copies, data, steps=STEPS, lr=1e-2, batch_size=7, workers=workers,
+                                 max_stack_elements=50, evaluators=evaluators)
+        for model, (X, y), history in zip(copies[:3], data[:3], runs[workers][:3], strict=True):
+            with torch.no_grad():
+                assert history["evaluation"][0] == float(torch.nn.functional.mse_loss(model(X), y))
+        assert "evaluation" not in runs[workers][3]
+    assert [h["evaluation"][:2] for h in runs[1][:3]] == [h["evaluation"][:2] for h in runs[2][:3]]
+    assert {h["evaluation"][2] for h in runs[1][:3]} == {os.getpid()}
+    assert os.getpid() not in {h["evaluation"][2] for h in runs[2][:3]}  # scored in the workers
 
 
 def test_worker_count_is_read_from_the_environment(monkeypatch):

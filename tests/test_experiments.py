@@ -1,6 +1,7 @@
 """Experiments: configurations, model families, tidy records, divergence, orbit averaging, analysis."""
 
 import dataclasses
+import functools
 import math
 from pathlib import Path
 
@@ -200,19 +201,19 @@ def test_same_seed_same_records(tiny_records, cache_folder):
     pd.testing.assert_frame_equal(again[columns], tiny_records[columns])
 
 
+def _diverged(evaluate, model, history):
+    return evaluate(model, {**history, "diverged": True, "loss": history["loss"] + [math.nan]})
+
+
 def test_a_diverged_run_is_marked_and_not_averaged(monkeypatch):
     real = experiments.fit_many
 
-    def diverging(models, datasets, *, on_stack=None, **kwargs):
-        if on_stack is None:  # the tuning's pilots
+    def diverging(models, datasets, *, evaluators=None, **kwargs):
+        if evaluators is None:  # the tuning's pilots
             return real(models, datasets, **kwargs)
-
-        def mark_first(members, histories):  # the sweep stores what each finished stack reports
-            histories = [{**h, "diverged": True, "loss": h["loss"] + [math.nan]} if k == 0 else h
-                         for k, h in zip(members, histories, strict=True)]
-            on_stack(members, histories)
-
-        return real(models, datasets, on_stack=mark_first, **kwargs)
+        # the first model's scorer sees a diverged history (scoring runs where the stack trained)
+        evaluators = [functools.partial(_diverged, evaluators[0])] + list(evaluators[1:])
+        return real(models, datasets, evaluators=evaluators, **kwargs)
 
     monkeypatch.setattr(experiments, "fit_many", diverging)
     config = dataclasses.replace(TINY, tasks=("ring",), n_trains=(16,))
