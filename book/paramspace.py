@@ -87,6 +87,8 @@ for dtype in (torch.float32, torch.float64):
         assert error <= default_tolerance(mlp(x))
     rows.append({"dtype": str(dtype).removeprefix("torch."), "max |f'(x) − f(x)|": error,
                  "max |W'₁ − W₁|": weight_change})
+glue("sym_check_setup", f"A {mlp.width}-wide MLP with {mlp.depth} hidden layers", display=False)
+glue("sym_check_inputs", str(len(x)), display=False)
 glue("tab_symmetry_check", plots.table(pd.DataFrame(rows).set_index("dtype"),
                                        formats={"max |f'(x) − f(x)|": "{:.1e}"}), display=False)
 
@@ -94,8 +96,8 @@ glue("tab_symmetry_check", plots.table(pd.DataFrame(rows).set_index("dtype"),
 # ```{glue:figure} tab_symmetry_check
 # :name: tab-symmetry-check
 #
-# A 64-wide MLP with two hidden layers, every hidden layer permuted and rescaled at random: the
-# largest change of its outputs on 256 random inputs, and of its first weight matrix.
+# {glue:text}`sym_check_setup`, every hidden layer permuted and rescaled at random: the largest
+# change of its outputs on {glue:text}`sym_check_inputs` random inputs, and of its first weight matrix.
 # ```
 #
 # The weights move by order one while the outputs agree to rounding error
@@ -142,14 +144,16 @@ assert max(changes["MLP"], changes["SharedMLP (C16)"]) < 1e-5 < min(changes["W-A
 moved_by = "max |f(x) after permuting − f(x)|"
 moves = pd.DataFrame([{"model": name, "free parameters": count_parameters(model), moved_by: changes[name]}
                       for name, model in models.items()])
+glue("moves_width", str(models["MLP"].width), display=False)
+glue("moves_inputs", str(len(x)), display=False)
 glue("tab_permuting_moves", plots.table(moves.set_index("model"), formats={moved_by: "{:.1e}"}), display=False)
 
 # %% [markdown]
 # ```{glue:figure} tab_permuting_moves
 # :name: tab-permuting-moves
 #
-# The hidden units of each network (32 wide, ring inputs) permuted at random: the largest change
-# of its outputs on 256 inputs. Rounding error for the MLP and, with its channels permuted, the
+# The hidden units of each network ({glue:text}`moves_width` wide, ring inputs) permuted at random:
+# the largest change of its outputs on {glue:text}`moves_inputs` inputs. Rounding error for the MLP and, with its channels permuted, the
 # `SharedMLP`; far above it for the asymmetric networks, whose fixed entries or matrix $F$ do not move.
 # ```
 
