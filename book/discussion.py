@@ -28,7 +28,7 @@
 # ## Pre-declared primary endpoints
 #
 # Each claim is tested on one endpoint, fixed before any result was seen (the study protocol,
-# `symsharing.analysis.PRIMARY_ENDPOINTS`); everything else in the book — controls, the symmetry
+# `symsharing.study.analysis.PRIMARY_ENDPOINTS`); everything else in the book — controls, the symmetry
 # ladder, the orbit-shift details, the exchange rates — is secondary or exploratory. Every effect
 # compares `shared` with `mlp`, paired by data seed, signed so that positive is the claimed
 # direction, in normalised units (accuracy; for the set task MSE divided by the target variance).
@@ -38,14 +38,26 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from symsharing import analysis, experiments, plots
-from symsharing.provenance import provenance_markdown
+from symsharing.figures import plots
+from symsharing.figures.provenance import provenance_markdown
+from symsharing.registry import run_experiment
+from symsharing.study.analysis import (
+    CLAIM_NAMES,
+    GRID_LADDER_COMPARISONS,
+    PRIMARY_ENDPOINTS,
+    claims_table,
+    controls_table,
+    crossovers_table,
+    format_effect,
+    seed_variance_effect,
+)
+from symsharing.study.config import STUDY_AXES, config_for
 
 plots.book_style()
 
 # %% tags=["hide-input"]
-display(Markdown("\n".join(f"- **{code}** ({analysis.CLAIM_NAMES[code].split(' ', 1)[1]}): {text}."
-                           for code, text in analysis.PRIMARY_ENDPOINTS.items())))
+display(Markdown("\n".join(f"- **{code}** ({CLAIM_NAMES[code].split(' ', 1)[1]}): {text}."
+                           for code, text in PRIMARY_ENDPOINTS.items())))
 
 # %% [markdown]
 # **Tests.** For each claim and task, a one-sided test in the claimed direction: a paired t-test on
@@ -63,13 +75,13 @@ display(Markdown("\n".join(f"- **{code}** ({analysis.CLAIM_NAMES[code].split(' '
 # (computing whatever is missing).
 
 # %% tags=["hide-input"]
-results = {name: experiments.run_experiment(name) for name in experiments.STUDY_AXES}
-variance = experiments.run_experiment("seed-variance")
-config = experiments.config_for("robustness")
+results = {name: run_experiment(name) for name in STUDY_AXES}
+variance = run_experiment("seed-variance")
+config = config_for("robustness")
 reference_n = sorted(config.n_trains)[len(config.n_trains) // 2]
-claims = analysis.claims_table(results, reference_n, variance)
+claims = claims_table(results, reference_n, variance)
 display(Markdown(provenance_markdown(config.seeds)))
-shown = claims.assign(effect_text=[analysis.format_effect((e, lo, hi)) for e, lo, hi in
+shown = claims.assign(effect_text=[format_effect((e, lo, hi)) for e, lo, hi in
                                    zip(claims["effect"], claims["low"], claims["high"], strict=True)],
                       p_text=[f"{p:.3g}" for p in claims["p_holm"]])
 table = pd.DataFrame({
@@ -109,7 +121,7 @@ glue("n_disagreements", str(len(disagreements)), display=False)
 glue("disc_seeds", str(len(config.seeds)), display=False)
 components = []
 for task in sorted(variance["task"].unique()):
-    found = analysis.seed_variance_effect(variance[variance["n_train"] == reference_n], task)
+    found = seed_variance_effect(variance[variance["n_train"] == reference_n], task)
     for family, parts in found["components"].items():
         components.append({"task": task, "family": family, "variance across data seeds": parts["between_data"],
                            "variance across init seeds": parts["within_data"]})
@@ -137,14 +149,14 @@ glue("tab_components", plots.table(pd.DataFrame(components), digits=5), display=
 # applied to these descriptive intervals):
 
 # %% tags=["hide-input"]
-controls = analysis.controls_table(results["sample-efficiency"], reference_n)
-controls["evidence"] = [analysis.format_effect((e, lo, hi)) for e, lo, hi in
+controls = controls_table(results["sample-efficiency"], reference_n)
+controls["evidence"] = [format_effect((e, lo, hi)) for e, lo, hi in
                         zip(controls["effect"], controls["low"], controls["high"], strict=True)]
 glue("tab_controls", plots.table(controls.pivot(index=["family", "versus"], columns="task",
                                                 values="evidence")), display=False)
-ladder_records = experiments.run_experiment("symmetry-ladder")
-ladder = pd.concat([analysis.crossovers_table(ladder_records),
-                    analysis.crossovers_table(ladder_records, analysis.GRID_LADDER_COMPARISONS)])
+ladder_records = run_experiment("symmetry-ladder")
+ladder = pd.concat([crossovers_table(ladder_records),
+                    crossovers_table(ladder_records, GRID_LADDER_COMPARISONS)])
 for _, row in ladder.iterrows():
     glue(f"disc_crossover_{row['larger']}_{row['smaller']}", row["finding"], display=False)
 

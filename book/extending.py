@@ -31,11 +31,11 @@ import matplotlib.pyplot as plt
 import torch
 from myst_nb import glue
 
+from symsharing.figures.plots import book_style
+from symsharing.figures.widgets import group_figure, parameter_counts
 from symsharing.groups import PermutationGroup
-from symsharing.plots import book_style
 from symsharing.sharing import SharedLinear
 from symsharing.testing import assert_equivariant, assert_invariant
-from symsharing.widgets import group_figure, parameter_counts
 
 book_style()
 
@@ -153,7 +153,7 @@ glue("ext_target_var", f"{float(y_test.var()):.2f}", display=False)
 # error is at float rounding); the dense one changes its prediction by
 # {glue:text}`ext_mlp_invariance` on average when its input is moved by the group. To put the new task through the book's full protocol (several seeds,
 # learning-rate selection, the four axes), it would also need a subgroup and a "wrong" group in
-# `symsharing.families` and a default width in `symsharing.experiments.TrainingConfig`.
+# `symsharing.study.families` and a default width in `symsharing.study.config.TrainingConfig`.
 #
 # ## Exploring the book's own tasks
 #
@@ -164,6 +164,6 @@ glue("ext_target_var", f"{float(y_test.var()):.2f}", display=False)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from symsharing.widgets import training_explorer
+from symsharing.figures.widgets import training_explorer
 
 training_explorer(task="set", family="shared", n_train=64)

@@ -35,23 +35,28 @@
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from symsharing import analysis, experiments, plots
-from symsharing.metrics import confidence_interval
-from symsharing.provenance import provenance_markdown
+from symsharing.figures import plots
+from symsharing.figures.provenance import provenance_markdown
+from symsharing.registry import run_experiment
+from symsharing.stats import confidence_interval
+from symsharing.study.analysis import format_effect, shared_advantage, verdict
+from symsharing.study.axes import generalization
+from symsharing.study.config import config_for
+from symsharing.study.runner import target_variance, write_results
 from symsharing.tasks import get_task
 
 plots.book_style()
 
 # %% tags=["hide-input"]
-config = experiments.config_for("generalization")
-records = experiments.generalization()
-experiments.write_results("generalization", records)
+config = config_for("generalization")
+records = generalization()
+write_results("generalization", records)
 reference_n = sorted(config.n_trains)[len(config.n_trains) // 2]
 display(Markdown(config.training.describe()))
 display(Markdown(provenance_markdown(config.seeds)))
 display(Markdown("\n".join(f"- **{task}**: {get_task(task).ood_description}" for task in config.tasks)))
 glue("gen_reference_n", f"{reference_n:,}", display=False)
-glue("gen_ood_variance_ratio", f"{experiments.target_variance('set', 'ood') / experiments.target_variance('set'):.1f}",
+glue("gen_ood_variance_ratio", f"{target_variance('set', 'ood') / target_variance('set'):.1f}",
      display=False)
 
 # %% [markdown]
@@ -84,7 +89,7 @@ glue("tab_gen_train_loss", plots.table(losses, digits=4), display=False)
 # ## Out of distribution: the symmetry-related shift
 
 # %% tags=["hide-input"]
-shift = experiments.run_experiment("robustness")
+shift = run_experiment("robustness")
 shift = shift[shift["n_train"] == reference_n]
 columns = {"slice_score": "trained poses", "orbit_rest_score": "unseen poses"}
 table = shift.groupby(["task", "family"])[list(columns)].mean().rename(columns=columns)
@@ -116,13 +121,13 @@ plots.plt.close(figure)
 
 # %% tags=["remove-cell"]
 for task in config.tasks:
-    gap = analysis.shared_advantage(records, task, "generalization_gap", "n_train", [reference_n])
-    ood = analysis.shared_advantage(records, task, "normalised_ood_score", "n_train", [reference_n])
-    orbit = analysis.shared_advantage(shift, task, "orbit_rest_score", "n_train", [reference_n])
+    gap = shared_advantage(records, task, "generalization_gap", "n_train", [reference_n])
+    ood = shared_advantage(records, task, "normalised_ood_score", "n_train", [reference_n])
+    orbit = shared_advantage(shift, task, "orbit_rest_score", "n_train", [reference_n])
     for name, values in (("gap", gap), ("ood", ood), ("orbit", orbit)):
         effect = confidence_interval(values.dropna())
-        glue(f"gen_{task}_{name}", analysis.format_effect(effect), display=False)
-        glue(f"gen_{task}_{name}_verdict", analysis.verdict(effect[1], effect[2]), display=False)
+        glue(f"gen_{task}_{name}", format_effect(effect), display=False)
+        glue(f"gen_{task}_{name}_verdict", verdict(effect[1], effect[2]), display=False)
 unseen = records[records["n_train"] == max(config.n_trains)]
 unseen = unseen.groupby(["task", "family"])[["unseen_orbit_share", "unseen_orbit_score"]].mean()
 glue("tab_unseen", plots.table(unseen), display=False)

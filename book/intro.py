@@ -59,32 +59,37 @@
 import pandas as pd
 from myst_nb import glue
 
-from symsharing import analysis, connectivity, experiments, plots
+from symsharing.figures import plots
+from symsharing.paramspace import connectivity
+from symsharing.registry import run_experiment
+from symsharing.stats import exchange_rates
+from symsharing.study.analysis import CLAIM_NAMES, claims_table, crossovers_table, format_rate
+from symsharing.study.config import STUDY_AXES, config_for
 
 plots.book_style()
-results = {name: experiments.run_experiment(name) for name in experiments.STUDY_AXES}
-robustness_config = experiments.config_for("robustness")
+results = {name: run_experiment(name) for name in STUDY_AXES}
+robustness_config = config_for("robustness")
 reference_n = sorted(robustness_config.n_trains)[len(robustness_config.n_trains) // 2]
-claims = analysis.claims_table(results, reference_n, experiments.run_experiment("seed-variance"))
+claims = claims_table(results, reference_n, run_experiment("seed-variance"))
 overall = claims.drop_duplicates("claim").set_index("claim")["overall"]
 for claim, verdict in overall.items():
     glue(f"intro_claim_{claim.split()[0]}", verdict, display=False)
 glue("intro_seeds", str(len(robustness_config.seeds)), display=False)
-rates = analysis.exchange_rates(results["sample-efficiency"], baselines=("mlp",))
+rates = exchange_rates(results["sample-efficiency"], baselines=("mlp",))
 headline_n = 64
 for task in sorted(rates["task"].unique()):
     row = rates[(rates["task"] == task) & (rates["n_train"] == headline_n)].iloc[0]
-    glue(f"intro_rate_{task}", analysis.format_rate(row["rate"], row["lower_bound"], row["upper_bound"]),
+    glue(f"intro_rate_{task}", format_rate(row["rate"], row["lower_bound"], row["upper_bound"]),
          display=False)
 glue("intro_headline_n", str(headline_n), display=False)
-barriers = experiments.run_experiment("mode-connectivity")
+barriers = run_experiment("mode-connectivity")
 means = connectivity.summarize(barriers.to_dict("records"))
 wasym, mlp = means["digits", "w-asym"][0], means["digits", "mlp"][0]
 glue("intro_barrier_wasym", f"{wasym:.3f}", display=False)
 glue("intro_barrier_mlp", f"{mlp:.3f}", display=False)
-ladder = analysis.crossovers_table(experiments.run_experiment("symmetry-ladder"))
+ladder = crossovers_table(run_experiment("symmetry-ladder"))
 s16 = ladder[(ladder["larger"] == "S16") & (ladder["smaller"] == "mlp")].iloc[0]["finding"]
-verdict = {code: overall[name] for code, name in analysis.CLAIM_NAMES.items()}
+verdict = {code: overall[name] for code, name in CLAIM_NAMES.items()}
 
 
 def link(page: str, title: str) -> str:

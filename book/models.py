@@ -35,8 +35,8 @@ import matplotlib.pyplot as plt
 import torch
 from myst_nb import glue
 
+from symsharing.figures.plots import book_style
 from symsharing.models import MLP, SharedMLP, count_parameters
-from symsharing.plots import book_style
 from symsharing.sharing import SharedLinear, fast_path
 from symsharing.tasks import STUDY_TASKS, get_task
 from symsharing.testing import assert_invariant

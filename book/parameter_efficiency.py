@@ -38,16 +38,20 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from symsharing import analysis, experiments, plots
-from symsharing.metrics import confidence_interval
-from symsharing.provenance import provenance_markdown
+from symsharing.figures import plots
+from symsharing.figures.provenance import provenance_markdown
+from symsharing.stats import confidence_interval
+from symsharing.study.analysis import format_effect, matched_sizes, shared_advantage, size_to_reach
+from symsharing.study.axes import parameter_efficiency
+from symsharing.study.config import config_for
+from symsharing.study.runner import write_results
 
 plots.book_style()
 
 # %% tags=["hide-input"]
-config = experiments.config_for("parameter-efficiency")
-records = experiments.parameter_efficiency()
-experiments.write_results("parameter-efficiency", records)
+config = config_for("parameter-efficiency")
+records = parameter_efficiency()
+write_results("parameter-efficiency", records)
 display(Markdown(config.training.describe()))
 display(Markdown(provenance_markdown(config.seeds)))
 glue("pe_n_train", f"{config.n_trains[0]:,}", display=False)
@@ -91,16 +95,16 @@ for x, name in (("n_params", "params"), ("macs", "macs"), ("activations", "activ
 # %% tags=["hide-input"]
 rows = []
 for task in config.tasks:
-    per_task = analysis.matched_sizes(records, task)
+    per_task = matched_sizes(records, task)
     for index in sorted(per_task.loc[per_task["family"] == "shared", "size_index"].unique()):
         at_size = per_task[per_task["size_index"] == index]
-        effect = confidence_interval(analysis.shared_advantage(at_size, task, "test_score").dropna())
+        effect = confidence_interval(shared_advantage(at_size, task, "test_score").dropna())
         first = at_size.groupby("family")[["n_params", "macs", "activations"]].first()
         rows.append({"task": task, "size": f"size {index + 1}",
                      "shared params": int(first.loc["shared", "n_params"]),
                      "mlp params": int(first.loc["mlp", "n_params"]),
                      "macs ratio (shared / mlp)": first.loc["shared", "macs"] / first.loc["mlp", "macs"],
-                     "advantage": analysis.format_effect(effect), "effect": effect[0], "low": effect[1],
+                     "advantage": format_effect(effect), "effect": effect[0], "low": effect[1],
                      "high": effect[2]})
 matched_table = pd.DataFrame(rows)
 figure = plots.plot_effects(matched_table, label="size")
@@ -137,7 +141,7 @@ for task in config.tasks:
     means = per_task.groupby(["family", "n_params"])["normalised_score"].mean()
     target = (means.min() + means.max()) / 2
     for x in ("n_params", "macs", "activations"):
-        reached = analysis.size_to_reach(per_task, x, target, "normalised_score")
+        reached = size_to_reach(per_task, x, target, "normalised_score")
         for family, value in reached.items():
             needs.append({"task": task, "family": family, "budget": x, "needed": value, "target": target})
 needs = pd.DataFrame(needs)
@@ -155,10 +159,10 @@ glue("tab_pe_needs", plots.table(table.round(0), digits=0), display=False)
 
 # %% tags=["remove-cell"]
 for task in config.tasks:
-    per_task = analysis.matched_sizes(records, task)
+    per_task = matched_sizes(records, task)
     indices = sorted(per_task.loc[per_task["family"] == "shared", "size_index"].unique())
-    overall = analysis.shared_advantage(per_task, task, "test_score", "size_index", indices).dropna()
-    glue(f"pe_{task}_claim5", analysis.format_effect(confidence_interval(overall)), display=False)
+    overall = shared_advantage(per_task, task, "test_score", "size_index", indices).dropna()
+    glue(f"pe_{task}_claim5", format_effect(confidence_interval(overall)), display=False)
     ratios = matched_table.loc[matched_table["task"] == task, "macs ratio (shared / mlp)"]
     glue(f"pe_{task}_macs_ratio", f"{np.min(ratios):.1f}–{np.max(ratios):.1f}", display=False)
 glue("tab_pe_train_loss", plots.table(records.groupby(["task", "family", "width"])["train_loss"].mean()

@@ -40,9 +40,12 @@ import pandas as pd
 import torch
 from myst_nb import glue
 
-from symsharing import lmc_study as lmc
-from symsharing import plots
-from symsharing.connectivity import (
+from symsharing.figures import plots
+from symsharing.figures.plots import book_style
+from symsharing.models import MLP, SharedMLP, SigmaAsymmetricMLP, WAsymmetricMLP, count_parameters
+from symsharing.paramspace import lmc_study as lmc
+from symsharing.paramspace import permutation_group_order, permute_hidden, rescale_hidden
+from symsharing.paramspace.connectivity import (
     LIM_ORDER,
     barrier_order,
     chapter_config,
@@ -52,10 +55,7 @@ from symsharing.connectivity import (
     steps_to_loss,
     summarize,
 )
-from symsharing.metrics import confidence_interval
-from symsharing.models import MLP, SharedMLP, SigmaAsymmetricMLP, WAsymmetricMLP, count_parameters
-from symsharing.paramspace import permutation_group_order, permute_hidden, rescale_hidden
-from symsharing.plots import book_style
+from symsharing.stats import confidence_interval
 from symsharing.tasks import get_task
 from symsharing.testing import default_tolerance
 

@@ -53,20 +53,34 @@ import numpy as np
 import pandas as pd
 from myst_nb import glue
 
-from symsharing import analysis, experiments, kernels, plots, plots_theory, theory
-from symsharing.plots import book_style
-from symsharing.tasks import get_task
+from symsharing.figures import plots
+from symsharing.figures.plots import book_style
+from symsharing.figures.theory_plots import plot_calibration, plot_crossovers, plot_rate_comparison
+from symsharing.registry import run_experiment
+from symsharing.stats import bootstrap_exchange_rates
+from symsharing.study.analysis import format_rate
+from symsharing.tasks import LINEAR_TASKS, get_linear_task, get_task
+from symsharing.theory.kernels import kernel_records
+from symsharing.theory.linear import (
+    approximate_symmetry_draws,
+    calibration_summary,
+    ls_train_test_gap,
+    measured_crossovers,
+    pooled_calibration,
+    predicted_crossover,
+    write_linear_results,
+)
 
 book_style()
-linear = theory.write_linear_results("../results/theory-linear.csv")
-summary = theory.calibration_summary(linear)
-pooled = theory.pooled_calibration(linear)
+linear = write_linear_results("../results/theory-linear.csv")
+summary = calibration_summary(linear)
+pooled = pooled_calibration(linear)
 glue("pr_n_linear", f"{len(linear):,}", display=False)
-sizes = {t: sorted(int(n) for n in linear.loc[linear.task == t, "n_train"].unique()) for t in theory.LINEAR_TASKS}
+sizes = {t: sorted(int(n) for n in linear.loc[linear.task == t, "n_train"].unique()) for t in LINEAR_TASKS}
 glue("pr_linear_sizes", "; ".join(f"{t}: {', '.join(map(str, n))}" for t, n in sizes.items()), display=False)
 
 # %% tags=["hide-input"]
-figure = plots_theory.plot_calibration(summary)
+figure = plot_calibration(summary)
 glue("fig_calibration", figure, display=False)
 plt.close(figure)  # shown once, by its captioned glue:figure
 
@@ -121,12 +135,12 @@ glue("pr_distance_exact", f"{max(distance['unconstrained'], distance['invariant'
 glue("pr_distance_aug", f"{distance['augmented']:.1e}", display=False)
 gap = linear.assign(gap=linear["test_mse"] - linear["train_mse"])
 gap = gap[gap["family"] == "unconstrained"].groupby(["task", "n_train"])["gap"].mean().reset_index()
-gap["formula"] = [theory.ls_train_test_gap(n, theory.get_linear_task(t).d) for t, n in
+gap["formula"] = [ls_train_test_gap(n, get_linear_task(t).d) for t, n in
                   zip(gap["task"], gap["n_train"], strict=True)]
 glue("pr_gap_dev", f"{(gap['gap'] / gap['formula'] - 1).abs().max():.1%}", display=False)
 spread = summary.pivot_table(index=["task", "n_train"], columns="family", values="spread")
 spread["ratio"] = spread["unconstrained"] / spread["invariant"]
-spread["sqrt(d/k)"] = [np.sqrt(theory.get_linear_task(t).d / theory.get_linear_task(t).k)
+spread["sqrt(d/k)"] = [np.sqrt(get_linear_task(t).d / get_linear_task(t).k)
                        for t, _ in spread.index]
 glue("tab_spread", plots.table(spread.rename_axis(columns=None)), display=False)
 bad_sizes = summary[(summary["family"] != "augmented") & ~summary["within"]]
@@ -173,15 +187,15 @@ glue("pr_bad_sizes", ", ".join(f"{r.task} {r.family} n = {r.n_train} ({r.relativ
 # marks a lower bound (the baseline never caught up inside the sampled sizes).
 
 # %% tags=["hide-input"]
-kernel_frame = kernels.kernel_records()
-networks = experiments.run_experiment("sample-efficiency")
+kernel_frame = kernel_records()
+networks = run_experiment("sample-efficiency")
 networks = networks[["task", "family", "seed", "n_train", "test_score", "metric", "diverged"]]
-kernel_rates = kernels.bootstrap_exchange_rates(kernel_frame, "invariant-kernel", "kernel")
-network_rates = kernels.bootstrap_exchange_rates(networks, "shared", "mlp")
+kernel_rates = bootstrap_exchange_rates(kernel_frame, "invariant-kernel", "kernel")
+network_rates = bootstrap_exchange_rates(networks, "shared", "mlp")
 tasks = ("set", "ring", "grid")
 d_over_k = {t: get_task(t).group.n / len(get_task(t).group.orbits()) for t in tasks}
 orders = {t: get_task(t).group.order() for t in tasks}
-figure = plots_theory.plot_rate_comparison({"kernels": kernel_rates, "networks": network_rates},
+figure = plot_rate_comparison({"kernels": kernel_rates, "networks": network_rates},
                                            {"d/k": d_over_k, "|G|": orders})
 glue("fig_rates", figure, display=False)
 plt.close(figure)  # shown once, by its captioned glue:figure
@@ -200,7 +214,7 @@ def rate_text(table, task, n):
     if row.empty:
         return "not measured"
     row = row.iloc[0]
-    return (f"{analysis.format_rate(row['rate'], row['lower_bound'], row['upper_bound'])} "
+    return (f"{format_rate(row['rate'], row['lower_bound'], row['upper_bound'])} "
             f"[{row['low']:.3g}, {row['high']:.3g}], {row['censored_share']:.0%} censored")
 
 
@@ -259,14 +273,14 @@ glue("pr_exceed", ", ".join(f"{r.task} n = {r.n_train}" for r in exceed.itertupl
 # %% tags=["hide-input"]
 epsilons = (0.2, 0.3, 0.5, 0.8)
 approximate_tasks = ("linear-set", "linear-grid")
-draws = pd.concat([theory.approximate_symmetry_draws(theory.get_linear_task(name), epsilons)
+draws = pd.concat([approximate_symmetry_draws(get_linear_task(name), epsilons)
                    for name in approximate_tasks], ignore_index=True)
-crossovers = theory.measured_crossovers(draws)
-shapes = {name: (theory.get_linear_task(name).d, theory.get_linear_task(name).k) for name in approximate_tasks}
-crossovers["predicted"] = [theory.predicted_crossover(*shapes[t], 1.0, e)
+crossovers = measured_crossovers(draws)
+shapes = {name: (get_linear_task(name).d, get_linear_task(name).k) for name in approximate_tasks}
+crossovers["predicted"] = [predicted_crossover(*shapes[t], 1.0, e)
                            for t, e in zip(crossovers["task"], crossovers["epsilon"], strict=True)]
 crossovers["within"] = (crossovers["low"] <= crossovers["predicted"]) & (crossovers["predicted"] <= crossovers["high"])
-figure = plots_theory.plot_crossovers(crossovers, shapes)
+figure = plot_crossovers(crossovers, shapes)
 glue("fig_crossovers", figure, display=False)
 plt.close(figure)  # shown once, by its captioned glue:figure
 glue("tab_pred_crossovers", plots.table(crossovers, digits=2), display=False)
@@ -308,7 +322,7 @@ glue("pr_cross_list", "; ".join(f"{r.task} ε = {r.epsilon:g}: {r.crossover:.0f}
 # fixed learning rate, the study's default widths, three seeds), not one of the study's axes.
 
 # %% tags=["hide-input"]
-from symsharing import soft_sharing  # noqa: E402
+from symsharing.study import soft_sharing  # noqa: E402
 
 soft_frame = soft_sharing.soft_sharing_records()
 soft_table = soft_sharing.soft_sharing_table(soft_frame)

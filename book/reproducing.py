@@ -42,11 +42,15 @@
 # %%
 from myst_nb import glue
 
-from symsharing import analysis, experiments
+from symsharing.registry import EXPERIMENTS, run_all, run_experiment
 from symsharing.settings import cache_dir, is_quick
+from symsharing.study.analysis import study_seconds
+from symsharing.study.axes import learning_rates
+from symsharing.study.runner import write_results
+from symsharing.theory.linear import linear_calibration
 
 mode = "quick" if is_quick() else "full"
-records = experiments.run_all()
+records = run_all()
 print(f"mode: {mode}; cache: {cache_dir()}")
 print(f"provenance: {records[['device', 'dtype', 'torch_version', 'code_hash']].drop_duplicates().to_dict('records')}")
 
@@ -57,8 +61,8 @@ print(f"provenance: {records[['device', 'dtype', 'torch_version', 'code_hash']].
 # models of a stack, plus scoring); runs shared by several experiments are counted once.
 
 # %%
-per_experiment = {name: analysis.study_seconds(frame) for name, frame in records.groupby("experiment")}
-total = analysis.study_seconds(records)
+per_experiment = {name: study_seconds(frame) for name, frame in records.groupby("experiment")}
+total = study_seconds(records)
 runs = len(records.drop_duplicates(["task", "family", "seed", "n_train", "width", "steps", "lr"]))
 for name, seconds in per_experiment.items():
     print(f"{name:22s} {seconds:8.1f} s")
@@ -81,11 +85,11 @@ glue("repro_runs", f"{runs:,}", display=False)
 # retrained here), and packs them into one archive:
 
 # %% tags=["hide-input"]
-from symsharing import provenance, theory
+from symsharing.figures import provenance
 
-written = [experiments.write_results(name, experiments.run_experiment(name)) for name in experiments.EXPERIMENTS]
-written.append(experiments.write_results("learning-rates", experiments.learning_rates()))
-written.append(experiments.write_results("theory-linear", theory.linear_calibration()))
+written = [write_results(name, run_experiment(name)) for name in EXPERIMENTS]
+written.append(write_results("learning-rates", learning_rates()))
+written.append(write_results("theory-linear", linear_calibration()))
 archive = provenance.zip_results(provenance.RESULTS_DIR / "symsharing-results.zip")
 print("\n".join(sorted(path.name for path in written)))
 print(f"-> {archive.name}")

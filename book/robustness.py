@@ -29,7 +29,7 @@
 # **Protocol: the orbit shift.** Each training input is replaced by the canonical representative
 # of its orbit — its values sorted (set task, $S_8$), or the lexicographically smallest of its
 # images under the group (ring, $C_{16}$; grid, $D_4$) — so a model sees a single pose of every
-# orbit (`symsharing.orbits`). It is then scored on the canonical test inputs (the *slice* it was
+# orbit (`symsharing.study.orbits`). It is then scored on the canonical test inputs (the *slice* it was
 # trained on) and on the *rest* of their orbits: every other image under the group (ring and grid:
 # the whole orbit, exactly; set: {glue:text}`rob_sampled` random permutations, so orbit consistency and worst-case
 # scores there are upper bounds). *Orbit consistency* is the share of test points whose prediction
@@ -42,18 +42,23 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from symsharing import analysis, experiments, plots
-from symsharing.families import ORBIT_ELEMENTS
-from symsharing.metrics import confidence_interval
-from symsharing.orbits import REGRESSION_TOLERANCE, SAMPLED_ELEMENTS
-from symsharing.provenance import provenance_markdown
+from symsharing.figures import plots
+from symsharing.figures.provenance import provenance_markdown
+from symsharing.registry import run_experiment
+from symsharing.stats import confidence_interval
+from symsharing.study.analysis import divergence_table, format_effect, shared_advantage, verdict
+from symsharing.study.axes import robustness
+from symsharing.study.config import config_for
+from symsharing.study.families import ORBIT_ELEMENTS
+from symsharing.study.orbits import REGRESSION_TOLERANCE, SAMPLED_ELEMENTS
+from symsharing.study.runner import write_results
 
 plots.book_style()
 
 # %% tags=["hide-input"]
-config = experiments.config_for("robustness")
-records = experiments.robustness()
-experiments.write_results("robustness", records)
+config = config_for("robustness")
+records = robustness()
+write_results("robustness", records)
 reference_n = sorted(config.n_trains)[len(config.n_trains) // 2]
 display(Markdown(config.training.describe()))
 display(Markdown(provenance_markdown(config.seeds)))
@@ -71,7 +76,7 @@ glue("rob_avg_elements", str(ORBIT_ELEMENTS), display=False)
 # Their score on randomly moved test inputs minus their score on the test inputs, paired by seed:
 
 # %% tags=["hide-input"]
-full = experiments.run_experiment("sample-efficiency")
+full = run_experiment("sample-efficiency")
 full = full[full["n_train"] == reference_n]
 rows = []
 for (task, family), group in full.groupby(["task", "family"]):
@@ -150,7 +155,7 @@ glue("tab_orbit_shift", plots.table(summary), display=False)
 # %% tags=["hide-input"]
 losses = records.groupby(["task", "family", "n_train"])["train_loss"].mean().unstack("n_train")
 glue("tab_rob_train_loss", plots.table(losses, digits=4), display=False)
-glue("tab_rob_divergence", plots.table(analysis.divergence_table(records)), display=False)
+glue("tab_rob_divergence", plots.table(divergence_table(records)), display=False)
 
 # %% [markdown]
 # ```{glue:figure} tab_rob_train_loss
@@ -169,10 +174,10 @@ glue("tab_rob_divergence", plots.table(analysis.divergence_table(records)), disp
 # %% tags=["remove-cell"]
 answer = {}
 for task in config.tasks:
-    differences = analysis.shared_advantage(records, task, "orbit_rest_score", "n_train", [reference_n])
+    differences = shared_advantage(records, task, "orbit_rest_score", "n_train", [reference_n])
     mean, low, high = confidence_interval(differences.dropna())
-    answer[task] = analysis.verdict(low, high)
-    glue(f"rob_{task}_effect", analysis.format_effect((mean, low, high)), display=False)
+    answer[task] = verdict(low, high)
+    glue(f"rob_{task}_effect", format_effect((mean, low, high)), display=False)
     mlp = summary.loc[(task, "mlp")]
     glue(f"rob_{task}_mlp_slice", f"{mlp['slice']:.3f}", display=False)
     glue(f"rob_{task}_mlp_rest", f"{mlp['rest of orbit']:.3f}", display=False)

@@ -33,18 +33,24 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from symsharing import analysis, experiments, plots
-from symsharing.provenance import provenance_markdown
+from symsharing.figures import plots
+from symsharing.figures.provenance import provenance_markdown
+from symsharing.registry import run_experiment
+from symsharing.stats import exchange_rates, paired_effect
+from symsharing.study.analysis import divergence_table, format_effect, format_rate, verdict
+from symsharing.study.axes import learning_rates, sample_efficiency
+from symsharing.study.config import config_for
+from symsharing.study.runner import write_results
 from symsharing.tasks import get_task
 
 plots.book_style()
 
 # %% tags=["hide-input"]
-config = experiments.config_for("sample-efficiency")
-records = experiments.sample_efficiency()
-experiments.write_results("sample-efficiency", records)
-rates_table = experiments.learning_rates()
-experiments.write_results("learning-rates", rates_table)
+config = config_for("sample-efficiency")
+records = sample_efficiency()
+write_results("sample-efficiency", records)
+rates_table = learning_rates()
+write_results("learning-rates", rates_table)
 display(Markdown(config.training.describe()))
 display(Markdown(provenance_markdown(config.seeds)))
 sizes = sorted(config.n_trains)
@@ -91,7 +97,7 @@ glue("fig_se_curves", figure, display=False)
 plots.plt.close(figure)
 losses = records.groupby(["task", "family", "n_train"])["train_loss"].mean().unstack("n_train")
 glue("tab_se_train_loss", plots.table(losses, digits=4), display=False)
-glue("tab_se_divergence", plots.table(analysis.divergence_table(records)), display=False)
+glue("tab_se_divergence", plots.table(divergence_table(records)), display=False)
 
 # %% [markdown]
 # ```{glue:figure} fig_se_curves
@@ -123,12 +129,12 @@ glue("tab_se_divergence", plots.table(analysis.divergence_table(records)), displ
 # the rate is censored: a lower bound "> max(n) / n" (open triangles).
 
 # %% tags=["hide-input"]
-rates = analysis.exchange_rates(records)
+rates = exchange_rates(records)
 orders = {task: get_task(task).group.order() for task in config.tasks}
 figure = plots.plot_exchange_rates(rates, orders)
 glue("fig_exchange", figure, display=False)
 plots.plt.close(figure)
-rates["exchange rate"] = [analysis.format_rate(r, lo, up) for r, lo, up in
+rates["exchange rate"] = [format_rate(r, lo, up) for r, lo, up in
                           zip(rates["rate"], rates["lower_bound"], rates["upper_bound"], strict=True)]
 glue("tab_exchange", plots.table(rates.pivot(index="n_train", columns=["task", "baseline"],
                                              values="exchange rate")), display=False)
@@ -159,16 +165,16 @@ glue("se_censored", f"{rates.loc[rates['baseline'] == 'mlp', 'lower_bound'].mean
 # with the long budget (one task, to keep the build within its time budget).
 
 # %% tags=["hide-input"]
-ablation = experiments.run_experiment("budget-ablation")
+ablation = run_experiment("budget-ablation")
 rows = []
 for task in sorted(ablation["task"].unique()):
     for n in (sizes[0], sizes[-1]):
-        normal = analysis.paired_effect(records, task, "shared", "mlp", n_train=n)
-        longer = analysis.paired_effect(ablation, task, "shared", "mlp", n_train=n)
-        rows.append({"task": task, "n": n, "advantage, normal budget": analysis.format_effect(normal),
-                     "verdict, normal": analysis.verdict(normal[1], normal[2]),
-                     "advantage, 4× budget": analysis.format_effect(longer),
-                     "verdict, 4×": analysis.verdict(longer[1], longer[2])})
+        normal = paired_effect(records, task, "shared", "mlp", n_train=n)
+        longer = paired_effect(ablation, task, "shared", "mlp", n_train=n)
+        rows.append({"task": task, "n": n, "advantage, normal budget": format_effect(normal),
+                     "verdict, normal": verdict(normal[1], normal[2]),
+                     "advantage, 4× budget": format_effect(longer),
+                     "verdict, 4×": verdict(longer[1], longer[2])})
 ablation_table = pd.DataFrame(rows)
 changed = (ablation_table["verdict, normal"] != ablation_table["verdict, 4×"]).sum()
 glue("tab_ablation", plots.table(ablation_table), display=False)
@@ -194,12 +200,12 @@ for task in config.tasks:
         row = rates[(rates["task"] == task) & (rates["baseline"] == baseline)
                     & (rates["n_train"] == headline_n)].iloc[0]
         name = baseline.replace("+", "_")
-        glue(f"se_{task}_{name}_rate", analysis.format_rate(row["rate"], row["lower_bound"],
+        glue(f"se_{task}_{name}_rate", format_rate(row["rate"], row["lower_bound"],
                                                             row["upper_bound"]), display=False)
-    small = analysis.paired_effect(records, task, "shared", "mlp", n_train=sizes[0])
-    large = analysis.paired_effect(records, task, "shared", "mlp", n_train=sizes[-1])
-    glue(f"se_{task}_small", analysis.format_effect(small), display=False)
-    glue(f"se_{task}_large", analysis.format_effect(large), display=False)
+    small = paired_effect(records, task, "shared", "mlp", n_train=sizes[0])
+    large = paired_effect(records, task, "shared", "mlp", n_train=sizes[-1])
+    glue(f"se_{task}_small", format_effect(small), display=False)
+    glue(f"se_{task}_large", format_effect(large), display=False)
 glue("se_headline_n", str(headline_n), display=False)
 glue("se_smallest", str(sizes[0]), display=False)
 glue("se_largest", f"{sizes[-1]:,}", display=False)

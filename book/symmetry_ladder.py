@@ -30,7 +30,7 @@
 #
 # **Ceilings.** The *ceiling* of a group is the best accuracy of any classifier constant on its
 # orbits — the Bayes classifier that answers, in each orbit, the label with the most probability
-# mass (`symsharing.ceilings`). It is computed exactly by enumerating all rings with their
+# mass (`symsharing.study.ceilings`). It is computed exactly by enumerating all rings with their
 # probabilities under each split's distribution, and it is an upper bound: a tied network of this
 # architecture need not reach it.
 #
@@ -41,8 +41,14 @@
 # %% tags=["remove-cell"]
 from myst_nb import glue
 
-from symsharing.plots import book_style
-from symsharing.provenance import provenance_markdown
+from symsharing.figures.plots import book_style
+from symsharing.figures.provenance import provenance_markdown
+from symsharing.registry import run_experiment
+from symsharing.stats import summarize
+from symsharing.study.analysis import GRID_LADDER_COMPARISONS, crossovers_table, ladder_arm
+from symsharing.study.axes import GRID_LADDER_TASK, ladder_configs
+from symsharing.study.config import TEST_SEED_OFFSET
+from symsharing.study.runner import write_results
 
 book_style()
 
@@ -50,8 +56,9 @@ book_style()
 import pandas as pd
 from IPython.display import Markdown, display
 
-from symsharing import analysis, ceilings, experiments, plots
-from symsharing.families import ladder_groups
+from symsharing.figures import plots
+from symsharing.study import ceilings
+from symsharing.study.families import ladder_groups
 from symsharing.tasks import get_task
 
 ring = get_task("ring")
@@ -86,9 +93,9 @@ glue("ceiling_table", ceiling_table.style.format(
 # above always answering "no motif": it changes labels on {glue:text}`mixing_S16` of the inputs.
 
 # %% tags=["hide-input"]
-records = experiments.run_experiment("symmetry-ladder")  # the ring's rows, then the grid variant's
-experiments.write_results("symmetry-ladder", records)
-config, grid_config = experiments.ladder_configs()
+records = run_experiment("symmetry-ladder")  # the ring's rows, then the grid variant's
+write_results("symmetry-ladder", records)
+config, grid_config = ladder_configs()
 display(Markdown(provenance_markdown(config.seeds)))
 ring_records = records[records["task"] == "ring"]
 figure = plots.plot_ladder(ring_records)
@@ -111,13 +118,13 @@ plots.plt.close(figure)
 # learning rate tuned for the `shared` family on its task.
 
 # %% tags=["hide-input"]
-crossovers = analysis.crossovers_table(ring_records)
+crossovers = crossovers_table(ring_records)
 shown = crossovers[["larger", "smaller", "advantage_smallest", "advantage_largest", "finding"]].rename(
     columns={"larger": "larger arm", "smaller": "smaller arm",
              "advantage_smallest": f"advantage at n = {min(config.n_trains)}",
              "advantage_largest": f"advantage at n = {max(config.n_trains)}"})
 glue("crossover_table", shown.style.format(precision=3).hide(axis="index"), display=False)
-means = ring_records.assign(arm=analysis.ladder_arm(ring_records)).groupby(["arm", "n_train"])["test_score"].mean()
+means = ring_records.assign(arm=ladder_arm(ring_records)).groupby(["arm", "n_train"])["test_score"].mean()
 exceeds = [(arm, n) for (arm, n), value in means.items()
            if arm in groups and value > ceilings.ceiling(ring, groups[arm]) + 1e-9]
 assert not exceeds, f"a mean score exceeds its group's exact ceiling: {exceeds}"
@@ -160,7 +167,7 @@ for _, row in crossovers.iterrows():
 #
 # The input distribution is finite (a uniform class, then a uniform placement; the pixel noise is
 # independent of the label and rounding recovers the placement), so the ceilings are again exact:
-# `symsharing.ceilings` enumerates the placements with their probabilities.
+# `symsharing.study.ceilings` enumerates the placements with their probabilities.
 
 # %% tags=["hide-input"]
 import torch
@@ -168,10 +175,10 @@ import torch
 from symsharing.groups import grid_row_shift
 from symsharing.tasks import STUDY_TASKS
 
-chiral = get_task(experiments.GRID_LADDER_TASK)
+chiral = get_task(GRID_LADDER_TASK)
 assert chiral.name not in STUDY_TASKS  # a variant: the study's axes never loop over it
 grid_groups = ladder_groups(chiral)
-X_test, y_test = chiral.sample(grid_config.training.n_test, experiments.TEST_SEED_OFFSET + grid_config.seeds[0])
+X_test, y_test = chiral.sample(grid_config.training.n_test, TEST_SEED_OFFSET + grid_config.seeds[0])
 sampled_mixing = {}
 for name, group in grid_groups.items():  # the share of the sampled test set whose orbit holds another label
     mixed = torch.zeros(len(X_test), dtype=torch.bool)
@@ -258,13 +265,13 @@ glue("ring_tuning", tuning(config.training), display=False)
 # resample holds few distinct draws.
 
 # %% tags=["hide-input"]
-grid_crossovers = analysis.crossovers_table(grid_records, analysis.GRID_LADDER_COMPARISONS)
+grid_crossovers = crossovers_table(grid_records, GRID_LADDER_COMPARISONS)
 grid_shown = grid_crossovers[["larger", "smaller", "advantage_smallest", "advantage_largest", "finding"]].rename(
     columns={"larger": "larger arm", "smaller": "smaller arm",
              "advantage_smallest": f"advantage at n = {min(grid_config.n_trains)}",
              "advantage_largest": f"advantage at n = {max(grid_config.n_trains)}"})
 glue("grid_crossover_table", plots.table(grid_shown), display=False)
-grid_summary = analysis.summarize(grid_records.assign(arm=analysis.ladder_arm(grid_records)), ["arm", "n_train"])
+grid_summary = summarize(grid_records.assign(arm=ladder_arm(grid_records)), ["arm", "n_train"])
 over = [(row.arm, row.n_train) for row in grid_summary.itertuples()
         if row.arm in grid_groups and row.low > ceilings.ceiling(chiral, grid_groups[row.arm]) + 1e-9]
 assert not over, f"a mean score exceeds its group's exact ceiling by more than its interval: {over}"

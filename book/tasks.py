@@ -28,7 +28,9 @@ import numpy as np
 import torch
 from myst_nb import glue
 
-from symsharing.plots import book_style
+from symsharing.figures.plots import book_style
+from symsharing.stats import summarize
+from symsharing.study.axes import sample_efficiency
 from symsharing.tasks import STUDY_TASKS, get_task
 
 study_tasks = {name: get_task(name) for name in STUDY_TASKS}  # variants stay out
@@ -176,12 +178,11 @@ for name, balance, mean, std, ood_mean, ood_std in rows:
 # target's variance is the error of always predicting the mean), for the others an accuracy.
 
 # %%
-from symsharing import analysis, experiments
 
-records = experiments.sample_efficiency()
+records = sample_efficiency()
 largest = int(records["n_train"].max())
 chosen = records[records["family"].isin(["mlp", "shared"]) & records["n_train"].isin([64, largest])]
-difficulty = analysis.summarize(chosen, ["task", "family", "n_train"])
+difficulty = summarize(chosen, ["task", "family", "n_train"])
 difficulty["score"] = [f"{m:.3f} [{lo:.3f}, {hi:.3f}]" for m, lo, hi in
                        difficulty[["mean", "low", "high"]].itertuples(index=False)]
 print(difficulty.pivot(index=["task", "family"], columns="n_train", values="score").to_string())

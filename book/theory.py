@@ -35,9 +35,9 @@ import numpy as np
 import torch
 from myst_nb import glue
 
+from symsharing.figures.plots import book_style
 from symsharing.groups import cyclic, dihedral, grid_dihedral, reflection, symmetric, trivial
 from symsharing.models import MLP
-from symsharing.plots import book_style
 from symsharing.sharing import SharedLinear
 
 book_style()
@@ -237,6 +237,6 @@ glue("perm_group_digits", f"{sum(math.lgamma(w + 1) for w in widths) / math.log(
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from symsharing.widgets import group_explorer
+from symsharing.figures.widgets import group_explorer
 
 group_explorer("dihedral", 8)

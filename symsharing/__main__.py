@@ -9,7 +9,7 @@
     python -m symsharing bench --help
 
 ``run`` writes one tidy CSV (one row per trained model, the columns of
-``symsharing.experiments.RECORD_COLUMNS``) and one figure per experiment into ``--out``, shows a
+``symsharing.study.config.RECORD_COLUMNS``) and one figure per experiment into ``--out``, shows a
 progress bar over the experiments and ends with a summary table. The experiments read and fill the
 same on-disk results cache as the chapters, so a configuration the book already ran is read back.
 With ``--scheduler`` the experiments run in this process, one after another (models are
@@ -44,10 +44,10 @@ FIGURES = {
 
 
 def _experiments():
-    """The ``symsharing.experiments`` module, imported on first use (it pulls in torch)."""
-    from . import experiments
+    """The ``symsharing.registry`` module, imported on first use (it pulls in torch)."""
+    from symsharing import registry
 
-    return experiments
+    return registry
 
 
 def _positive_int(text: str) -> int:
@@ -123,7 +123,7 @@ def _run_distributed(names, quick, seeds, address: str, parser: argparse.Argumen
     """The experiments in this process; every stack they train goes to the cluster."""
     from dask.distributed import Client
 
-    from .parallel import use_scheduler
+    from symsharing.engine.pool import use_scheduler
 
     try:
         client = Client(address, timeout="10s")
@@ -146,7 +146,7 @@ def _save_figure(name: str, frame, path: Path) -> bool:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .plots import plot_curves
+    from symsharing.figures.plots import plot_curves
 
     x, value = FIGURES[name]
     figure = plot_curves(frame, x=x, value=value, title=f"{name}: {value} against {x}")
@@ -181,7 +181,7 @@ def _run(args, parser: argparse.ArgumentParser) -> int:
         os.environ["SYMSHARING_WORKERS"] = str(args.workers)
     if args.device is not None:
         os.environ["SYMSHARING_DEVICE"] = args.device
-    from .settings import device, is_quick
+    from symsharing.settings import device, is_quick
 
     try:
         device()  # a GPU asked for where there is none: a usage error, before any work
@@ -217,7 +217,7 @@ def _run(args, parser: argparse.ArgumentParser) -> int:
 
 
 def _bench(argv: list[str]) -> int:
-    from . import bench
+    from symsharing import bench
 
     return bench.main(argv)
 

@@ -32,9 +32,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._stacked import retain_freed_memory
-from .models import MLP
-from .train import fit_many
+from symsharing.engine.stacks import retain_freed_memory
+from symsharing.models import MLP
+from symsharing.train import fit_many
 
 __all__ = ["Workload", "REFERENCE", "EXTRA", "TINY", "gemm_peak", "time_loop", "time_engine",
            "time_jax", "time_study", "main"]
@@ -191,10 +191,10 @@ def _alternate(w: Workload, reps: int, peak_size: int = 1024, with_jax: bool = F
 
 
 def time_study(workers: int | None = None) -> float:
-    """Seconds for the whole study (``experiments.run_all``) in quick mode from an empty cache, its
+    """Seconds for the whole study (``registry.run_all``) in quick mode from an empty cache, its
     stacks trained by ``workers`` worker processes (default: ``parallel.worker_count()``)."""
-    from .experiments import run_all  # the study imports everything: only load it when timed
-    from .parallel import worker_count
+    from symsharing.engine.pool import worker_count
+    from symsharing.registry import run_all  # the study imports everything: only load it when timed
 
     saved = {name: os.environ.get(name) for name in ("SYMSHARING_QUICK", "SYMSHARING_CACHE_DIR",
                                                      "SYMSHARING_WORKERS")}
@@ -276,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{'GEMM peak between the reference repetitions':48} {'':7} {'':9} {peak:9.1f}")
             summary = (t_loop / t_engine, w.flops() / t_engine / 1e9 / peak)
     if not (args.tiny or args.no_study):
-        from .parallel import worker_count
+        from symsharing.engine.pool import worker_count
 
         workers = worker_count()
         one, every = time_study(1), time_study(workers)

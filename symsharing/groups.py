@@ -20,7 +20,7 @@ from scipy.sparse.csgraph import connected_components
 from sympy.combinatorics import Permutation
 from sympy.combinatorics import PermutationGroup as SympyPermutationGroup
 
-from ._checks import check_int
+from symsharing._checks import check_int
 
 __all__ = [
     "PermutationGroup",

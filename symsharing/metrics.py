@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
-from scipy import stats
 
-from ._checks import check_int
-from .groups import PermutationGroup
+from symsharing._checks import check_int
+from symsharing.groups import PermutationGroup
 
-__all__ = ["accuracy", "mse", "score", "metric_name", "invariance_error", "confidence_interval"]
+__all__ = ["accuracy", "mse", "score", "metric_name", "invariance_error"]
 
 
 def _check_tensors(outputs, y, metric: str) -> None:
@@ -78,23 +75,3 @@ def invariance_error(model, group: PermutationGroup, x: torch.Tensor, n_elements
         errors.append(float((predict(moved) - reference).abs().mean()))
     return float(np.mean(errors))
 
-
-def confidence_interval(values, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and Student-t confidence interval ``(mean, low, high)`` over independent seeds.
-
-    NaN values (diverged runs) are dropped; with fewer than two values the interval is NaN.
-    """
-    if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
-        raise ValueError(f"level must be a number strictly between 0 and 1, got {level!r}")
-    try:
-        values = np.asarray(values, dtype=float).reshape(-1)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"confidence_interval expects a sequence of numbers, got {values!r}") from error
-    values = values[np.isfinite(values)]
-    if len(values) == 0:
-        return (math.nan, math.nan, math.nan)
-    mean = float(values.mean())
-    if len(values) < 2:
-        return (mean, math.nan, math.nan)
-    half = float(stats.t.ppf(0.5 + level / 2, len(values) - 1) * values.std(ddof=1) / len(values) ** 0.5)
-    return (mean, mean - half, mean + half)

@@ -12,9 +12,9 @@ import math
 import torch
 from torch import nn
 
-from ._checks import check_int
-from .groups import PermutationGroup
-from .sharing import InvariantReadout, SharedLinear, _check_features
+from symsharing._checks import check_int
+from symsharing.groups import PermutationGroup
+from symsharing.sharing import InvariantReadout, SharedLinear, _check_features
 
 __all__ = ["MLP", "SharedMLP", "WAsymmetricMLP", "SigmaAsymmetricMLP", "count_parameters", "count_macs",
            "count_activations", "SoftSharedMLP", "l2_penalty"]

@@ -19,8 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._checks import check_int
-from .groups import PermutationGroup
+from symsharing._checks import check_int
+from symsharing.groups import PermutationGroup
 
 __all__ = ["SharedLinear", "InvariantReadout", "fast_path"]
 

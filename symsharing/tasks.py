@@ -18,10 +18,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from symsharing._checks import check_int
+from symsharing._checks import check_int, check_nonnegative
 from symsharing.groups import PermutationGroup, cyclic, grid_dihedral, grid_rotation, symmetric
 
-__all__ = ["Task", "SetTask", "RingTask", "GridTask", "ChiralGridTask", "TASKS", "STUDY_TASKS", "get_task"]
+__all__ = ["Task", "SetTask", "RingTask", "GridTask", "ChiralGridTask", "TASKS", "STUDY_TASKS", "get_task",
+           "LinearTask", "LINEAR_TASKS", "get_linear_task"]
 
 
 def _check_count(n, seed) -> tuple[int, int]:
@@ -292,3 +293,75 @@ def get_task(name: str) -> Task:
     if name not in TASKS:
         raise KeyError(f"unknown task {name!r}; known: {', '.join(TASKS)}")
     return TASKS[name]
+
+
+# Linear regression tasks for the theory chapter's calibration against closed forms.
+class LinearTask:
+    """``y = θ·x + ε`` with ``x ~ N(0, I_d)``, ``ε ~ N(0, σ²)`` and ``θ = θ_G + epsilon·θ_⊥``.
+
+    ``θ_G`` is constant on the point orbits of ``group`` (one N(0, 1) value per orbit, drawn from
+    ``theta_seed``); ``θ_⊥`` is a unit vector orthogonal to every such vector (it sums to zero on
+    each orbit). Not one of the study's tasks: it calibrates the training code on closed forms.
+    """
+
+    kind, n_outputs = "regression", 1
+
+    def __init__(self, name: str, group: PermutationGroup, sigma: float = 1.0,
+                 epsilon: float = 0.0, theta_seed: int = 0):
+        if not isinstance(group, PermutationGroup):
+            raise TypeError(f"group must be a PermutationGroup, got {type(group).__name__}")
+        self.name, self.group = str(name), group
+        self.sigma, self.epsilon = check_nonnegative(sigma, "sigma"), check_nonnegative(epsilon, "epsilon")
+        self.theta_seed = check_int(theta_seed, "theta_seed", minimum=0)
+        self.d, self.k = group.n, len(group.orbits())
+        rng = np.random.default_rng([self.theta_seed, 7])
+        orbit = group.orbit_index().numpy()
+        theta_g = rng.standard_normal(self.k)[orbit]  # (d,)
+        raw = rng.standard_normal(self.d)
+        means = np.bincount(orbit, raw) / np.bincount(orbit)
+        perp = raw - means[orbit]  # (d,): sums to zero on every orbit
+        norm = np.linalg.norm(perp)
+        perp = perp / norm if norm > 0 else perp
+        if self.epsilon > 0 and norm == 0:
+            raise ValueError(f"group {group.name} fixes every point: no direction orthogonal to the "
+                             "invariant subspace, so epsilon must be 0")
+        self.theta_invariant = torch.from_numpy(theta_g)  # float64 (d,)
+        self.theta_perp = torch.from_numpy(perp)
+        self.theta = self.theta_invariant + self.epsilon * self.theta_perp
+
+    def __repr__(self) -> str:
+        return (f"LinearTask(name={self.name!r}, group={self.group.name}, d={self.d}, k={self.k}, "
+                f"sigma={self.sigma}, epsilon={self.epsilon})")
+
+    def with_epsilon(self, epsilon: float) -> LinearTask:
+        """The same task (same ``θ_G``, ``θ_⊥``) with another symmetry-breaking strength."""
+        return LinearTask(self.name, self.group, self.sigma, epsilon, self.theta_seed)
+
+    def sample(self, n: int, seed: int, dtype=torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
+        """``n`` samples ``(X [n, d], y [n, 1])``; nested in ``n`` like the study's tasks."""
+        n, seed = check_int(n, "n", minimum=0), check_int(seed, "seed", minimum=0)
+        rng = np.random.default_rng([seed, 0])
+        draws = rng.standard_normal((n, self.d + 1))  # (n, d + 1): inputs, then the noise
+        X = torch.from_numpy(draws[:, :self.d])
+        y = X @ self.theta + self.sigma * torch.from_numpy(draws[:, self.d])
+        return X.to(dtype), y[:, None].to(dtype)
+
+    def excess_risk(self, w: torch.Tensor) -> float:
+        """``‖w − θ‖²``: exactly ``E(w·x − θ·x)²`` for ``x ~ N(0, I_d)``."""
+        return float(((w.detach().double().flatten() - self.theta) ** 2).sum())
+
+    def test_mse(self, w: torch.Tensor) -> float:
+        """Population test MSE ``‖w − θ‖² + σ²`` (exact, no test sample needed)."""
+        return self.excess_risk(w) + self.sigma ** 2
+
+
+LINEAR_TASKS = {task.name: task for task in (LinearTask("linear-set", symmetric(8)),
+                                             LinearTask("linear-ring", cyclic(16)),
+                                             LinearTask("linear-grid", grid_dihedral(7)))}
+
+
+def get_linear_task(name: str) -> LinearTask:
+    """The calibration task ``name`` (``linear-set``, ``linear-ring``, ``linear-grid``)."""
+    if name not in LINEAR_TASKS:
+        raise KeyError(f"unknown linear task {name!r}; known: {', '.join(LINEAR_TASKS)}")
+    return LINEAR_TASKS[name]

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import torch
 
-from ._checks import check_int
-from .groups import PermutationGroup
+from symsharing._checks import check_int
+from symsharing.groups import PermutationGroup
 
 __all__ = ["assert_invariant", "assert_equivariant", "default_tolerance"]
 

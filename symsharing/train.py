@@ -23,12 +23,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import parallel
-from ._checks import check_int
-from ._draws import CHUNK_STEPS, DrawStream
-from ._stacked import SCHEDULES, check_targets, make_adam, scheduled_lr
-from .groups import PermutationGroup
-from .models import MLP, l2_penalty
+from symsharing._checks import check_int
+from symsharing.engine import pool
+from symsharing.engine.draws import CHUNK_STEPS, DrawStream
+from symsharing.engine.stacks import SCHEDULES, check_targets, make_adam, scheduled_lr
+from symsharing.groups import PermutationGroup
+from symsharing.models import MLP, l2_penalty
 
 __all__ = ["fit", "fit_many", "plan_stacks", "seed_everything", "loss_function", "default_device",
            "one_thread"]
@@ -255,8 +255,8 @@ def fit_many(models, datasets, *, steps, lr=1e-3, batch_size: int | None = None,
     "steps_taken", "seconds", "stack_size", "stack_seconds"}``, where ``seconds`` is the stack's
     time divided by its size. A diverging model stops as in ``fit``
     and does not disturb the rest of its stack. With more than one stack, the stacks are trained
-    in ``parallel.worker_count(workers)`` worker processes of one thread each (``workers=1``: in
-    this process), or on a Dask cluster inside ``parallel.use_scheduler``; the stacks, and so the
+    in ``pool.worker_count(workers)`` worker processes of one thread each (``workers=1``: in
+    this process), or on a Dask cluster inside ``pool.use_scheduler``; the stacks, and so the
     trained weights, are the same for any count. ``device`` (e.g. ``"cuda"``; default: where the
     models are) is where each stack trains; the models stay where they are and receive the trained
     weights. ``on_stack(members, histories)``, when given, is called as each stack finishes (in
@@ -295,7 +295,7 @@ def fit_many(models, datasets, *, steps, lr=1e-3, batch_size: int | None = None,
         _check_seed(seed)
     stacks = plan_stacks(models, datasets, batch_size=batch_size, augment_groups=augment_groups,
                          max_stack_elements=max_stack_elements, steps=steps, lrs=lrs)
-    workers = parallel.worker_count(workers)
+    workers = pool.worker_count(workers)
     jobs = [([models[k] for k in members], [datasets[k] for k in members],
              {"steps": steps[members[0]], "lr": lrs[members[0]], "batch_size": batch_size,
               "seeds": [int(seeds[k]) for k in members],
@@ -313,7 +313,7 @@ def fit_many(models, datasets, *, steps, lr=1e-3, batch_size: int | None = None,
     costs = [_stack_cost(models, datasets, members, steps, batch_size) for members in stacks]
     order = sorted(range(len(stacks)), key=lambda i: -costs[i])
     try:
-        for index, trained, results in parallel.run_stacks(jobs, workers, order):
+        for index, trained, results in pool.run_stacks(jobs, workers, order):
             members = stacks[index]
             for position, (k, history) in enumerate(zip(members, results, strict=True)):
                 if trained is not None:

@@ -1,4 +1,4 @@
-"""Tests for symsharing.augment: every row moved by an element of the group, reproducibly."""
+"""Tests for symsharing.study.augment: every row moved by an element of the group, reproducibly."""
 
 import pytest
 import torch
@@ -6,8 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from strategies import brute_force_elements, generator_lists
 
-from symsharing.augment import augment
 from symsharing.groups import PermutationGroup, cyclic, symmetric
+from symsharing.study.augment import augment
 
 
 @given(generator_lists(), st.integers(0, 2**31 - 1))

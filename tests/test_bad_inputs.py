@@ -11,7 +11,6 @@ import pytest
 import torch
 
 from symsharing import paramspace
-from symsharing.augment import augment
 from symsharing.groups import (
     PermutationGroup,
     cyclic,
@@ -21,9 +20,11 @@ from symsharing.groups import (
     reflection,
     symmetric,
 )
-from symsharing.metrics import accuracy, confidence_interval, invariance_error, mse
+from symsharing.metrics import accuracy, invariance_error, mse
 from symsharing.models import MLP, SharedMLP, SigmaAsymmetricMLP, WAsymmetricMLP, count_parameters
 from symsharing.sharing import InvariantReadout, SharedLinear
+from symsharing.stats import confidence_interval
+from symsharing.study.augment import augment
 from symsharing.tasks import get_task
 from symsharing.testing import assert_equivariant, assert_invariant
 from symsharing.train import fit, seed_everything

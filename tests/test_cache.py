@@ -10,13 +10,15 @@ import textwrap
 
 import pytest
 
-from symsharing import cache, experiments
-from symsharing.cache import CacheCorruptionWarning
+from symsharing.engine import cache
+from symsharing.engine.cache import CacheCorruptionWarning
+from symsharing.study import axes, runner
+from symsharing.study import config as study_config
 
-TINY_TRAINING = experiments.TrainingConfig(steps=3, batch_size=16, n_test=32, lr_grid=(1e-3,),
+TINY_TRAINING = study_config.TrainingConfig(steps=3, batch_size=16, n_test=32, lr_grid=(1e-3,),
                                            lr_n_train=32, mlp_width=8,
                                            shared_width=(("set", 2), ("ring", 2), ("grid", 2)))
-TINY = experiments.AxisConfig("sample-efficiency", seeds=(0, 1), n_trains=(16,), tasks=("set", "ring"),
+TINY = study_config.AxisConfig("sample-efficiency", seeds=(0, 1), n_trains=(16,), tasks=("set", "ring"),
                               families=("mlp", "shared"), training=TINY_TRAINING)
 
 
@@ -32,7 +34,7 @@ class CountingFit:
 
     def __init__(self, raise_on_call=None):
         self.calls, self.models, self.raise_on_call = 0, 0, raise_on_call
-        self.real = experiments.fit_many
+        self.real = runner.fit_many
 
     def __call__(self, models, datasets, **kwargs):
         self.calls += 1
@@ -96,34 +98,38 @@ def test_code_hash_ignores_presentation_modules(tmp_path):
     shutil.copytree(cache.PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))
     before = cache.code_hash(package)
     for name in cache.PRESENTATION_MODULES:
-        with open(package / name, "a") as file:
+        target = package / name / "plots.py" if (package / name).is_dir() else package / name
+        with open(target, "a") as file:
             file.write("\n# a change to how results are shown\n")
     assert cache.code_hash(package) == before
+    with open(package / "study" / "runner.py", "a") as file:  # a module in a subpackage counts
+        file.write("\n# a change\n")
+    assert cache.code_hash(package) != before
 
 
 def test_code_hash_change_retrains(cache_folder, monkeypatch):
     counter = CountingFit()
-    monkeypatch.setattr(experiments, "fit_many", counter)
-    experiments.size_sweep(TINY)
+    monkeypatch.setattr(runner, "fit_many", counter)
+    axes.size_sweep(TINY)
     trained = counter.models
-    experiments.size_sweep(TINY)
+    axes.size_sweep(TINY)
     assert counter.models == trained  # second run: all from the cache
     monkeypatch.setattr(cache, "code_hash", lambda package_dir=None: "0123456789abcdef")
-    experiments.size_sweep(TINY)
+    axes.size_sweep(TINY)
     assert counter.models == 2 * trained
 
 
 def test_keyboard_interrupt_resumes_without_retraining(cache_folder, monkeypatch):
-    reference = experiments.size_sweep(TINY)
+    reference = axes.size_sweep(TINY)
     shutil.rmtree(cache_folder)
     # calls: learning rates (set), units (set), learning rates (ring), units (ring)
-    monkeypatch.setattr(experiments, "fit_many", CountingFit(raise_on_call=4))
+    monkeypatch.setattr(runner, "fit_many", CountingFit(raise_on_call=4))
     with pytest.raises(KeyboardInterrupt):
-        experiments.size_sweep(TINY)
+        axes.size_sweep(TINY)
     assert len(entries(cache_folder)) == 2  # the set task's two units survived
     counter = CountingFit()
-    monkeypatch.setattr(experiments, "fit_many", counter)
-    resumed = experiments.size_sweep(TINY)
+    monkeypatch.setattr(runner, "fit_many", counter)
+    resumed = axes.size_sweep(TINY)
     assert counter.calls == 1 and counter.models == 4  # ring: 2 families x 2 seeds, nothing else
     columns = [c for c in resumed.columns if c != "seconds"]
     assert resumed[columns].equals(reference[columns])
@@ -132,16 +138,16 @@ def test_keyboard_interrupt_resumes_without_retraining(cache_folder, monkeypatch
 def test_killed_process_resumes_without_retraining(cache_folder, monkeypatch):
     script = textwrap.dedent("""
         import os, signal
-        from symsharing import experiments
+        from symsharing.study import axes, runner
         import tests.test_cache as spec
-        real, calls = experiments.fit_many, []
+        real, calls = runner.fit_many, []
         def killing(models, datasets, **kwargs):
             calls.append(1)
             if len(calls) == 4:
                 os.kill(os.getpid(), signal.SIGKILL)
             return real(models, datasets, **kwargs)
-        experiments.fit_many = killing
-        experiments.size_sweep(spec.TINY)
+        runner.fit_many = killing
+        axes.size_sweep(spec.TINY)
     """)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     result = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, timeout=300,
@@ -153,8 +159,8 @@ def test_killed_process_resumes_without_retraining(cache_folder, monkeypatch):
         assert "checksum" in json.loads(path.read_bytes())
     assert not list((cache_folder / "units").glob("*.tmp"))
     counter = CountingFit()
-    monkeypatch.setattr(experiments, "fit_many", counter)
-    resumed = experiments.size_sweep(TINY)
+    monkeypatch.setattr(runner, "fit_many", counter)
+    resumed = axes.size_sweep(TINY)
     assert counter.calls == 1 and counter.models == 4
     assert len(resumed) == 2 * 2 * 2  # tasks x families x seeds
 

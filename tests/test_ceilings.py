@@ -7,9 +7,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from symsharing import analysis, ceilings, experiments
-from symsharing.families import ladder_groups
 from symsharing.groups import cyclic, dihedral, grid_dihedral, grid_reflection, grid_row_shift, symmetric
+from symsharing.study import analysis, axes, ceilings, orbits
+from symsharing.study import config as study_config
+from symsharing.study.families import ladder_groups
 from symsharing.tasks import get_task
 
 RING = get_task("ring")
@@ -92,16 +93,16 @@ def test_orbit_ids_are_invariant_and_separate_orbits(bits, element):
     for group in (cyclic(16), dihedral(16), symmetric(16)):
         g = group.elements()[element % group.order()] if group.order() <= 32 else torch.randperm(16)
         moved = group.act(g, x)
-        ids = ceilings.orbit_ids(group, torch.cat([x, moved]))
-        assert torch.equal(ids.unique(), ceilings.orbit_ids(group, x))
+        ids = orbits.orbit_ids(group, torch.cat([x, moved]))
+        assert torch.equal(ids.unique(), orbits.orbit_ids(group, x))
     # the all-ones ring and the ring with a single one are in different orbits of every group
     pair = torch.stack([torch.ones(16), torch.tensor([1.0] + [-1.0] * 15)])
-    assert len(ceilings.orbit_ids(cyclic(16), pair).unique()) == 2
+    assert len(orbits.orbit_ids(cyclic(16), pair).unique()) == 2
 
 
 @pytest.mark.parametrize("call, error, match", [
-    (lambda: ceilings.orbit_ids(cyclic(16), torch.zeros(2, 16)), ValueError, "±1 entries"),
-    (lambda: ceilings.orbit_ids(cyclic(16), torch.ones(2, 8)), ValueError, r"\[m, 16\]"),
+    (lambda: orbits.orbit_ids("C16", torch.zeros(2, 16)), TypeError, "PermutationGroup"),
+    (lambda: orbits.orbit_ids(cyclic(16), torch.ones(2, 8)), ValueError, r"\[m, 16\]"),
     (lambda: ceilings.input_probabilities(get_task("set")), TypeError, "ring task only"),
     (lambda: ceilings.input_probabilities(RING, "train"), ValueError, "split must be"),
     (lambda: ceilings.finite_inputs(get_task("set")), TypeError, "finitely many inputs"),
@@ -115,12 +116,12 @@ def test_bad_inputs(call, error, match):
 
 
 def test_symmetry_ladder_records_name_groups_and_ceilings(monkeypatch):
-    config = experiments.config_for("symmetry-ladder", quick=True)
+    config = study_config.config_for("symmetry-ladder", quick=True)
     small = dataclasses.replace(config, seeds=(0, 1), n_trains=(16, 32),
                                 training=dataclasses.replace(config.training, steps=3, n_test=64,
                                                              lr_grid=(1e-2,), lr_n_train=16))
-    monkeypatch.setattr(experiments, "config_for", lambda *args, **kwargs: small)
-    frame = experiments.symmetry_ladder()
+    monkeypatch.setattr(axes, "config_for", lambda *args, **kwargs: small)
+    frame = axes.symmetry_ladder()
     assert {"task", "family", "group", "ceiling", "n_train", "seed", "test_score"} <= set(frame.columns)
     assert list(dict.fromkeys(frame["task"])) == ["ring", "grid-chiral"]  # the ring's rows first
     shared = frame[frame["family"] == "shared"]

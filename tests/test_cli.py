@@ -11,7 +11,8 @@ import torch
 from dask import distributed
 
 import symsharing
-import symsharing.experiments as experiments
+import symsharing.study.runner as experiments
+from symsharing import registry
 from symsharing.__main__ import main
 from symsharing.metrics import score
 from symsharing.models import MLP
@@ -59,8 +60,8 @@ def test_list_names_every_experiment_and_its_chapter():
     result = run_cli("list")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert len(lines) == len(experiments.EXPERIMENTS)
-    for line, (name, (_, chapter)) in zip(lines, experiments.EXPERIMENTS.items(), strict=True):
+    assert len(lines) == len(registry.EXPERIMENTS)
+    for line, (name, (_, chapter)) in zip(lines, registry.EXPERIMENTS.items(), strict=True):
         assert line.split()[:2] == [name, chapter]
 
 

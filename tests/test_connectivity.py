@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from symsharing.connectivity import (
+from symsharing.paramspace.connectivity import (
     LIM_ORDER,
     barrier_order,
     chapter_config,

@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from symsharing import bench
-from symsharing._draws import CHUNK_STEPS
+from symsharing.engine import pool
+from symsharing.engine.draws import CHUNK_STEPS
 from symsharing.groups import cyclic, dihedral, symmetric
 from symsharing.models import MLP, SharedMLP, SigmaAsymmetricMLP, WAsymmetricMLP
 from symsharing.sharing import fast_path
@@ -211,7 +212,7 @@ def test_fit_many_equals_fit_with_cosine_weight_decay_and_per_model_budgets(dtyp
 
 
 def test_cosine_schedule_decays_to_zero_and_constant_is_unchanged():
-    from symsharing._stacked import scheduled_lr
+    from symsharing.engine.stacks import scheduled_lr
 
     rates = [scheduled_lr(0.1, t, 100, "cosine") for t in range(100)]
     assert rates[0] == pytest.approx(0.1) and rates[50] == pytest.approx(0.05)
@@ -280,17 +281,16 @@ def test_evaluators_run_where_the_stack_trained_and_agree_across_worker_counts()
 
 
 def test_worker_count_is_read_from_the_environment(monkeypatch):
-    from symsharing import parallel
 
     monkeypatch.setenv("SYMSHARING_WORKERS", "3")
-    assert parallel.worker_count() == 3 and parallel.worker_count(1) == 1
+    assert pool.worker_count() == 3 and pool.worker_count(1) == 1
     monkeypatch.setenv("SYMSHARING_WORKERS", "many")
     with pytest.raises(ValueError, match="SYMSHARING_WORKERS must be a positive integer"):
-        parallel.worker_count()
+        pool.worker_count()
     monkeypatch.delenv("SYMSHARING_WORKERS")
-    assert parallel.worker_count() >= 1
+    assert pool.worker_count() >= 1
     with pytest.raises(ValueError, match="workers must be >= 1"):
-        parallel.worker_count(0)
+        pool.worker_count(0)
 
 
 def test_device_setting_defaults_to_cpu_and_rejects_bad_values(monkeypatch):

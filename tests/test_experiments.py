@@ -10,17 +10,27 @@ import pandas as pd
 import pytest
 import torch
 
-from symsharing import analysis, connectivity, experiments
-from symsharing.augment import OrbitAverage, orbit_average
-from symsharing.families import FAMILIES, build_model, families_for, sharing_group, subgroup, wrong_group
+from symsharing import registry, stats
 from symsharing.groups import cyclic, dihedral, symmetric
 from symsharing.models import MLP, count_parameters
+from symsharing.paramspace import connectivity
+from symsharing.study import analysis, axes, runner
+from symsharing.study import config as study_config
+from symsharing.study.augment import OrbitAverage, orbit_average
+from symsharing.study.families import (
+    FAMILIES,
+    build_model,
+    families_for,
+    sharing_group,
+    subgroup,
+    wrong_group,
+)
 from symsharing.tasks import STUDY_TASKS, TASKS, get_task
 
-TINY_TRAINING = experiments.TrainingConfig(steps=4, batch_size=16, n_test=64, lr_grid=(1e-3,),
+TINY_TRAINING = study_config.TrainingConfig(steps=4, batch_size=16, n_test=64, lr_grid=(1e-3,),
                                            lr_n_train=32, mlp_width=8,
                                            shared_width=(("set", 2), ("ring", 2), ("grid", 2)))
-TINY = experiments.AxisConfig("robustness", seeds=(0, 1), n_trains=(16, 32), training=TINY_TRAINING)
+TINY = study_config.AxisConfig("robustness", seeds=(0, 1), n_trains=(16, 32), training=TINY_TRAINING)
 
 
 @pytest.fixture(autouse=True)
@@ -33,50 +43,50 @@ def cache_folder(tmp_path, monkeypatch):
 def tiny_records(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SYMSHARING_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-        return experiments.size_sweep(TINY)
+        return axes.size_sweep(TINY)
 
 
 # ------------------------------------------------------------------ configurations
 def test_full_configs_meet_the_protocol():
-    for name in experiments.STUDY_AXES:
-        config = experiments.config_for(name, quick=False)
+    for name in study_config.STUDY_AXES:
+        config = study_config.config_for(name, quick=False)
         assert len(config.seeds) >= 10 and config.experiment == name
         assert 128 <= config.training.batch_size <= 256
-    sizes = experiments.config_for("sample-efficiency", quick=False).n_trains
+    sizes = study_config.config_for("sample-efficiency", quick=False).n_trains
     assert len(sizes) >= 5 and min(sizes) == 16 and max(sizes) == 4096
     ratios = np.diff(np.log(sizes))
     assert np.allclose(ratios, ratios[0])  # log-spaced
-    widths = dict(experiments.config_for("parameter-efficiency", quick=False).shared_widths)
+    widths = dict(study_config.config_for("parameter-efficiency", quick=False).shared_widths)
     assert set(widths) == set(STUDY_TASKS) and all(len(w) >= 5 for w in widths.values())
 
 
 def test_quick_mode_is_read_from_the_environment(monkeypatch):
     monkeypatch.setenv("SYMSHARING_QUICK", "1")
-    quick = experiments.config_for("robustness")
+    quick = study_config.config_for("robustness")
     monkeypatch.setenv("SYMSHARING_QUICK", "0")
-    full = experiments.config_for("robustness")
+    full = study_config.config_for("robustness")
     assert len(quick.seeds) < len(full.seeds) and quick.training.steps < full.training.steps
 
 
 def test_config_errors_and_seed_override():
     with pytest.raises(KeyError, match="unknown experiment 'robust'; known:"):
-        experiments.config_for("robust")
+        study_config.config_for("robust")
     with pytest.raises(KeyError, match="unknown experiment 'nope'"):
-        experiments.run_experiment("nope")
+        registry.run_experiment("nope")
     with pytest.raises(TypeError, match="seeds must be"):
-        experiments.config_for("robustness", seeds="3")
+        study_config.config_for("robustness", seeds="3")
     with pytest.raises(ValueError, match="at least one seed"):
-        experiments.config_for("robustness", seeds=[])
-    assert experiments.config_for("robustness", seeds=3).seeds == (0, 1, 2)
-    assert experiments.config_for("robustness", seeds=[7, 9]).seeds == (7, 9)
+        study_config.config_for("robustness", seeds=[])
+    assert study_config.config_for("robustness", seeds=3).seeds == (0, 1, 2)
+    assert study_config.config_for("robustness", seeds=[7, 9]).seeds == (7, 9)
 
 
 def test_registry_names_chapters():
-    assert set(experiments.EXPERIMENTS) == {*experiments.STUDY_AXES, "mode-connectivity", "symmetry-ladder",
+    assert set(registry.EXPERIMENTS) == {*study_config.STUDY_AXES, "mode-connectivity", "symmetry-ladder",
                                            "seed-variance", "budget-ablation"}
-    assert experiments.STUDY_AXES == ("robustness", "sample-efficiency", "parameter-efficiency",
+    assert study_config.STUDY_AXES == ("robustness", "sample-efficiency", "parameter-efficiency",
                                       "generalization")
-    for function, chapter in experiments.EXPERIMENTS.values():
+    for function, chapter in registry.EXPERIMENTS.values():
         assert callable(function) and chapter.startswith("book/") and chapter.endswith(".py")
         assert (Path(__file__).resolve().parent.parent / chapter).exists(), chapter
 
@@ -86,13 +96,13 @@ def test_mode_connectivity_passes_quick_and_pair_count(monkeypatch):
     monkeypatch.setattr(connectivity, "mode_connectivity",
                         lambda dataset, families, **config: calls.append((dataset, families, config))
                         or [{"task": dataset, "family": families[0], "barrier": 0.0}])
-    frame = experiments.mode_connectivity(quick=True, seeds=2)
+    frame = connectivity.mode_connectivity_experiment(quick=True, seeds=2)
     assert [dataset for dataset, _, _ in calls] == ["digits", "ring"]
     assert all(config["n_pairs"] == 2 for _, _, config in calls)
     assert calls[0][2]["steps"] == connectivity.chapter_config("digits", quick=True)["steps"]
     assert "shared" in calls[1][1] and len(frame) == 2
     with pytest.raises(ValueError, match="at least one seed"):
-        experiments.mode_connectivity(quick=True, seeds=[])
+        connectivity.mode_connectivity_experiment(quick=True, seeds=[])
 
 
 # ------------------------------------------------------------------ families
@@ -143,7 +153,7 @@ def test_shared_families_are_invariant_under_their_group(name):
 def test_matched_width_matches_parameter_counts():
     for task in TASKS.values():
         for target in (100, 1000, 10_000):
-            width = experiments.matched_width(task, target)
+            width = axes.matched_width(task, target)
             errors = [abs(count_parameters(MLP(task.group.n, task.n_outputs, w)) - target)
                       for w in (width - 1, width, width + 1)]
             assert errors[1] == min(errors)
@@ -176,7 +186,7 @@ def test_orbit_average_samples_large_groups_and_checks_input():
 # ------------------------------------------------------------------ records
 def test_records_are_tidy(tiny_records):
     frame = tiny_records
-    assert list(frame.columns[: len(experiments.RECORD_COLUMNS)]) == experiments.RECORD_COLUMNS
+    assert list(frame.columns[: len(study_config.RECORD_COLUMNS)]) == study_config.RECORD_COLUMNS
     # families x seeds x sizes, on the tasks of TINY (the study's)
     expected = sum(len(families_for(get_task(name))) for name in STUDY_TASKS) * 2 * 2
     assert len(frame) == expected
@@ -196,7 +206,7 @@ def test_invariant_families_have_zero_invariance_error(tiny_records):
 
 
 def test_same_seed_same_records(tiny_records, cache_folder):
-    again = experiments.size_sweep(TINY)  # a fresh cache folder: retrained
+    again = axes.size_sweep(TINY)  # a fresh cache folder: retrained
     columns = [c for c in again.columns if c != "seconds"]
     pd.testing.assert_frame_equal(again[columns], tiny_records[columns])
 
@@ -206,7 +216,7 @@ def _diverged(evaluate, model, history):
 
 
 def test_a_diverged_run_is_marked_and_not_averaged(monkeypatch):
-    real = experiments.fit_many
+    real = runner.fit_many
 
     def diverging(models, datasets, *, evaluators=None, **kwargs):
         if evaluators is None:  # the tuning's pilots
@@ -215,12 +225,12 @@ def test_a_diverged_run_is_marked_and_not_averaged(monkeypatch):
         evaluators = [functools.partial(_diverged, evaluators[0])] + list(evaluators[1:])
         return real(models, datasets, evaluators=evaluators, **kwargs)
 
-    monkeypatch.setattr(experiments, "fit_many", diverging)
+    monkeypatch.setattr(runner, "fit_many", diverging)
     config = dataclasses.replace(TINY, tasks=("ring",), n_trains=(16,))
-    frame = experiments.size_sweep(config)
+    frame = axes.size_sweep(config)
     diverged = frame[frame["diverged"]]
     assert len(diverged) >= 1 and diverged["test_score"].isna().all()
-    summary = analysis.summarize(frame, ["family"])
+    summary = stats.summarize(frame, ["family"])
     assert summary["diverged"].sum() == len(diverged)
     assert np.isfinite(summary["mean"]).all()
 
@@ -239,15 +249,15 @@ def synthetic(scores: dict[str, list[float]], sizes, metric="accuracy"):
 def test_exchange_rate_interpolates_on_log_n_and_bounds():
     sizes = [16, 64, 256]
     frame = synthetic({"shared": [0.8, 0.9, 0.99], "mlp": [0.5, 0.8, 0.9]}, sizes)
-    rates = analysis.exchange_rates(frame, baselines=("mlp",)).set_index("n_train")
+    rates = stats.exchange_rates(frame, baselines=("mlp",)).set_index("n_train")
     assert rates.loc[16, "rate"] == pytest.approx(4.0) and not rates.loc[16, "lower_bound"]
     assert rates.loc[64, "rate"] == pytest.approx(4.0)
     assert rates.loc[256, "lower_bound"] and rates.loc[256, "rate"] == pytest.approx(1.0)
     halfway = synthetic({"shared": [0.65, 0.99, 0.99], "mlp": [0.5, 0.8, 0.9]}, sizes)
-    rate = analysis.exchange_rates(halfway, baselines=("mlp",)).set_index("n_train").loc[16, "rate"]
+    rate = stats.exchange_rates(halfway, baselines=("mlp",)).set_index("n_train").loc[16, "rate"]
     assert rate == pytest.approx(2.0)  # halfway between 16 and 64 on a log scale: 32
     mse = synthetic({"shared": [0.5, 0.2, 0.1], "mlp": [2.0, 0.5, 0.3]}, sizes, metric="mse")
-    rates = analysis.exchange_rates(mse, baselines=("mlp",)).set_index("n_train")
+    rates = stats.exchange_rates(mse, baselines=("mlp",)).set_index("n_train")
     assert rates.loc[16, "rate"] == pytest.approx(4.0)
 
 
@@ -262,14 +272,14 @@ def test_verdict_rule():
 
 def test_paired_effect_signs_by_metric():
     frame = synthetic({"shared": [0.2, 0.1, 0.05], "mlp": [0.4, 0.3, 0.2]}, [16, 64, 256], metric="mse")
-    mean, low, high = analysis.paired_effect(frame, "t", "shared", "mlp", n_train=16)
+    mean, low, high = stats.paired_effect(frame, "t", "shared", "mlp", n_train=16)
     assert mean == pytest.approx(0.2) and low == pytest.approx(0.2) and high == pytest.approx(0.2)
     with pytest.raises(KeyError, match="no records for task 'u'"):
-        analysis.paired_effect(frame, "u", "shared", "mlp")
+        stats.paired_effect(frame, "u", "shared", "mlp")
 
 
 def test_an_interrupted_sweep_keeps_its_finished_units_and_resumes(monkeypatch, tiny_records, cache_folder):
-    real, trained = experiments.fit_many, []
+    real, trained = runner.fit_many, []
 
     def interrupted_after_one_stack(models, datasets, *, on_stack=None, **kwargs):
         if on_stack is None:  # the tuning's pilots
@@ -287,11 +297,11 @@ def test_an_interrupted_sweep_keeps_its_finished_units_and_resumes(monkeypatch, 
             trained.append(len(models))
         return real(models, datasets, **kwargs)
 
-    monkeypatch.setattr(experiments, "fit_many", interrupted_after_one_stack)
+    monkeypatch.setattr(runner, "fit_many", interrupted_after_one_stack)
     with pytest.raises(KeyboardInterrupt):
-        experiments.size_sweep(TINY)
-    monkeypatch.setattr(experiments, "fit_many", counting)
-    resumed = experiments.size_sweep(TINY)
+        axes.size_sweep(TINY)
+    monkeypatch.setattr(runner, "fit_many", counting)
+    resumed = axes.size_sweep(TINY)
     n_models = len(tiny_records[["task", "family", "n_train", "seed"]].drop_duplicates()
                    .query("family != 'mlp+aug+avg'"))
     assert 0 < sum(trained) < n_models  # the finished unit was read back, the rest trained
@@ -301,6 +311,6 @@ def test_an_interrupted_sweep_keeps_its_finished_units_and_resumes(monkeypatch, 
 
 def test_tasks_in_threads_on_two_workers_give_the_same_records(monkeypatch, tiny_records):
     monkeypatch.setenv("SYMSHARING_WORKERS", "2")  # the tasks run in threads, their stacks in the pool
-    threaded = experiments.size_sweep(TINY)
+    threaded = axes.size_sweep(TINY)
     columns = [c for c in threaded.columns if c != "seconds"]
     pd.testing.assert_frame_equal(threaded[columns], tiny_records[columns])

@@ -1,4 +1,4 @@
-"""Lim et al.'s protocol and the studies around it (``symsharing.lmc_study``), on tiny set-ups."""
+"""Lim et al.'s protocol and the studies around it (``symsharing.paramspace.lmc_study``), on tiny set-ups."""
 
 import math
 
@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 import torch
 
-from symsharing import lmc_study
-from symsharing.lmc_study import (
+from symsharing.models import MLP, SigmaAsymmetricMLP, WAsymmetricMLP
+from symsharing.paramspace import lmc_study
+from symsharing.paramspace.lmc_study import (
     ALIGNMENTS,
     BOOK_SETUP,
     LIM_SETUP,
@@ -21,7 +22,6 @@ from symsharing.lmc_study import (
     setup,
     study,
 )
-from symsharing.models import MLP, SigmaAsymmetricMLP, WAsymmetricMLP
 
 TINY = setup(width=8, depth=2, steps=20, n_pairs=2, n_points=5)
 

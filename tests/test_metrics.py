@@ -8,8 +8,9 @@ import torch
 from scipy import stats
 
 from symsharing.groups import cyclic, symmetric
-from symsharing.metrics import accuracy, confidence_interval, invariance_error, metric_name, mse, score
+from symsharing.metrics import accuracy, invariance_error, metric_name, mse, score
 from symsharing.models import MLP, SharedMLP
+from symsharing.stats import confidence_interval
 
 
 def test_accuracy_by_hand():

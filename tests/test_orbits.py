@@ -1,11 +1,11 @@
-"""Tests of symsharing.orbits: canonical orbit representatives, orbit metrics, seen orbits."""
+"""Tests of symsharing.study.orbits: canonical orbit representatives, orbit metrics, seen orbits."""
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symsharing.groups import cyclic, dihedral, symmetric
 from symsharing.models import MLP, SharedMLP
-from symsharing.orbits import canonicalize, orbit_metrics, seen_orbits
+from symsharing.study.orbits import canonicalize, orbit_metrics, seen_orbits
 
 GROUPS = [cyclic(6), dihedral(6), symmetric(6)]
 

@@ -1,4 +1,4 @@
-"""Tests for ``symsharing.parallel`` through ``fit_many``: finished stacks reported as they finish,
+"""Tests for ``symsharing.engine.pool`` through ``fit_many``: finished stacks reported as they finish,
 the training device, and stacks distributed on a Dask cluster (a killed worker costs only time)."""
 
 import copy
@@ -11,7 +11,7 @@ import pytest
 import torch
 from dask import distributed
 
-from symsharing import parallel
+from symsharing.engine import pool
 from symsharing.groups import cyclic
 from symsharing.models import MLP, SharedMLP
 from symsharing.train import fit_many, plan_stacks
@@ -82,10 +82,10 @@ def test_stacks_on_a_dask_cluster_equal_a_local_run(cluster, single_torch_thread
     remote = [copy.deepcopy(m) for m in models]
     first = fit_many(local, data, steps=30, lr=1e-2, batch_size=8, max_stack_elements=40, workers=1)
     before = cluster.run(lambda: 0)  # every worker answers
-    with parallel.use_scheduler(cluster):
-        assert parallel.scheduler() is cluster
+    with pool.use_scheduler(cluster):
+        assert pool.scheduler() is cluster
         second = fit_many(remote, data, steps=30, lr=1e-2, batch_size=8, max_stack_elements=40)
-    assert parallel.scheduler() is None
+    assert pool.scheduler() is None
     assert len(before) == 2
     assert _same_weights(local, remote)
     assert [h["loss"] for h in first] == [h["loss"] for h in second]
@@ -113,7 +113,7 @@ def test_a_worker_killed_mid_sweep_costs_only_time(cluster, single_torch_thread)
             time.sleep(0.01)
 
     killer = threading.Thread(target=kill_a_busy_worker)
-    with parallel.use_scheduler(cluster):
+    with pool.use_scheduler(cluster):
         killer.start()
         histories = fit_many(models, data, steps=300, lr=1e-3, max_stack_elements=256 * 64)
     killer.join()

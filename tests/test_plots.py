@@ -8,7 +8,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from symsharing import analysis, plots  # noqa: E402
+from symsharing import stats
+from symsharing.figures import plots
 
 
 @pytest.fixture(autouse=True)
@@ -48,7 +49,7 @@ def test_curves_report_diverged_runs_in_the_legend():
 
 
 def test_exchange_rates_draw_lower_bounds_and_the_group_order():
-    rates = analysis.exchange_rates(records(), baselines=("mlp",))
+    rates = stats.exchange_rates(records(), baselines=("mlp",))
     figure = plots.plot_exchange_rates(rates, {"ring": 16, "set": 40320})
     ax = figure.axes[0]
     assert any(line.get_ydata()[0] == 16 for line in ax.get_lines())  # the |G| line
@@ -76,7 +77,8 @@ def test_book_style_puts_figures_into_the_notebook_even_under_agg(monkeypatch):
     from nbclient import NotebookClient
 
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    source = ("from symsharing.plots import book_style\nbook_style()\nimport matplotlib.pyplot as plt\n"
+    source = ("from symsharing.figures.plots import book_style\nbook_style()\n"
+              "import matplotlib.pyplot as plt\n"
               "plt.plot([0, 1], [1, 0])\nplt.show()\nprint(plt.rcParams['xtick.labelsize'])")
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
     NotebookClient(notebook, timeout=120, kernel_name="python3").execute()

@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from symsharing import analysis
+from symsharing.study import analysis
 
 
 def _sample(a=2.0, b=0.5, c=0.1, noise=0.01, seeds=6):

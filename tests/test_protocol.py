@@ -7,8 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from symsharing import analysis, experiments
-from symsharing.protocol import Budget, choose_rate, extend_grid, lr_size_for
+from symsharing import stats
+from symsharing.study import analysis, axes, runner
+from symsharing.study import config as study_config
+from symsharing.study.protocol import Budget, choose_rate, extend_grid, lr_size_for
 from symsharing.tasks import get_task
 
 
@@ -26,13 +28,13 @@ def test_budget_grows_with_n_between_its_floor_and_cap():
 
 
 def test_full_protocol_meets_the_issue():
-    for name in (*experiments.STUDY_AXES, "symmetry-ladder"):
-        config = experiments.config_for(name, quick=False)
+    for name in (*study_config.STUDY_AXES, "symmetry-ladder"):
+        config = study_config.config_for(name, quick=False)
         training = config.training
         assert len(config.seeds) >= 10 and training.n_pilots >= 2 and training.schedule == "cosine"
         assert max(training.lr_grid) / min(training.lr_grid) >= 100  # two decades
-    sizes = experiments.config_for("sample-efficiency", quick=False).n_trains
-    training = experiments.config_for("sample-efficiency", quick=False).training
+    sizes = study_config.config_for("sample-efficiency", quick=False).n_trains
+    training = study_config.config_for("sample-efficiency", quick=False).training
     steps = [training.steps_for(n) for n in sizes]
     assert steps == sorted(steps) and steps[-1] > steps[0]  # the budget grows with n
 
@@ -53,7 +55,7 @@ def test_edges_extend_by_ten_and_ties_go_to_the_smaller_rate():
     assert choose_rate({1e-3: math.nan}, larger_better=True) is None
 
 
-ORIGINAL_CONFIG_FOR = experiments.config_for
+ORIGINAL_CONFIG_FOR = study_config.config_for
 
 
 def small_config(name):
@@ -65,8 +67,8 @@ def small_config(name):
 
 
 def test_tuning_extends_an_edge_once_and_the_table_has_the_columns(monkeypatch):
-    monkeypatch.setattr(experiments, "config_for", lambda name, quick=None, seeds=None: small_config(name))
-    table = experiments.learning_rates()
+    monkeypatch.setattr(axes, "config_for", lambda name, quick=None, seeds=None: small_config(name))
+    table = axes.learning_rates()
     assert list(table.columns) == ["task", "family", "n_train", "width", "lr", "candidates",
                                    "validation_score", "lr_at_edge"]
     candidates = table["candidates"].str.split(";")
@@ -78,28 +80,28 @@ def test_tuning_extends_an_edge_once_and_the_table_has_the_columns(monkeypatch):
 
 
 def test_records_carry_the_protocol_columns(monkeypatch):
-    monkeypatch.setattr(experiments, "config_for", lambda name, quick=None, seeds=None: small_config(name))
-    frame = experiments.sample_efficiency()
-    assert set(experiments.PROTOCOL_COLUMNS) <= set(frame.columns)
-    assert set(experiments.RECORD_COLUMNS) <= set(frame.columns)
+    monkeypatch.setattr(axes, "config_for", lambda name, quick=None, seeds=None: small_config(name))
+    frame = axes.sample_efficiency()
+    assert set(study_config.PROTOCOL_COLUMNS) <= set(frame.columns)
+    assert set(study_config.RECORD_COLUMNS) <= set(frame.columns)
     assert (frame["data_seed"] == frame["seed"]).all() and (frame["init_seed"] == frame["seed"]).all()
     assert (frame["steps_taken"] <= frame["steps"]).all() and (frame["macs"] > 0).all()
-    variance = experiments.target_variance("set")
+    variance = runner.target_variance("set")
     np.testing.assert_allclose(frame["normalised_score"], frame["test_score"] / variance)
     assert 0.5 < variance < 1.5  # the sum of the two largest of 8 standard normals
-    assert math.isnan(experiments.target_variance("ring"))
+    assert math.isnan(runner.target_variance("ring"))
 
 
 def test_holm_and_one_sided_p():
-    np.testing.assert_allclose(analysis.holm([0.01, 0.04, 0.03]), [0.03, 0.06, 0.06])
-    assert analysis.one_sided_p([1.0, 1.2, 0.9, 1.1]) < 0.01
-    assert analysis.one_sided_p([-1.0, -1.2, -0.9, -1.1]) > 0.99
-    assert math.isnan(analysis.one_sided_p([1.0]))
+    np.testing.assert_allclose(stats.holm([0.01, 0.04, 0.03]), [0.03, 0.06, 0.06])
+    assert stats.one_sided_p([1.0, 1.2, 0.9, 1.1]) < 0.01
+    assert stats.one_sided_p([-1.0, -1.2, -0.9, -1.1]) > 0.99
+    assert math.isnan(stats.one_sided_p([1.0]))
 
 
 def test_target_variance_is_of_the_distribution_not_the_test_set():
     task = get_task("set")
-    assert experiments.target_variance("set", "ood") > 3 * experiments.target_variance("set", "test")
+    assert runner.target_variance("set", "ood") > 3 * runner.target_variance("set", "test")
     assert task.kind == "regression"
 
 

@@ -4,7 +4,7 @@ import zipfile
 
 import pytest
 
-from symsharing import provenance
+from symsharing.figures import provenance
 
 
 def test_provenance_states_mode_seeds_code_device_and_date(monkeypatch):

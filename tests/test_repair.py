@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from symsharing.models import MLP, SigmaAsymmetricMLP, WAsymmetricMLP
 from symsharing.paramspace import activation_matching, interpolate, permute_hidden, repair, weight_matching
-from symsharing.repair import hidden_states
+from symsharing.paramspace.matching import hidden_states
 from symsharing.train import fit
 
 DTYPES = [torch.float32, torch.float64]

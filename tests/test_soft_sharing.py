@@ -5,10 +5,10 @@ import pandas as pd
 import pytest
 import torch
 
-from symsharing import soft_sharing
-from symsharing.families import FAMILIES, build_model, families_for, sharing_group
 from symsharing.groups import cyclic, grid_dihedral
 from symsharing.models import SharedMLP, SoftSharedMLP, l2_penalty
+from symsharing.study import soft_sharing
+from symsharing.study.families import FAMILIES, build_model, families_for, sharing_group
 from symsharing.tasks import get_task
 from symsharing.testing import assert_invariant
 from symsharing.train import fit, fit_many, seed_everything

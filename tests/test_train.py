@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from symsharing._draws import CHUNK_STEPS, DrawStream
+from symsharing.engine.draws import CHUNK_STEPS, DrawStream
 from symsharing.groups import cyclic, symmetric
 from symsharing.models import MLP, SharedMLP
 from symsharing.train import fit, loss_function, seed_everything

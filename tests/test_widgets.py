@@ -1,4 +1,4 @@
-"""Tests for symsharing.widgets: the pure figure/number helpers (no kernel) and the widgets' wiring."""
+"""Tests for symsharing.figures.widgets: the pure figure/number helpers (no kernel) and the wiring."""
 
 import matplotlib
 
@@ -10,8 +10,8 @@ import pytest  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-import symsharing.cache  # noqa: E402
-from symsharing import widgets  # noqa: E402
+import symsharing.engine.cache  # noqa: E402
+from symsharing.figures import widgets  # noqa: E402
 from symsharing.groups import cyclic, grid_dihedral, symmetric, trivial  # noqa: E402
 
 
@@ -25,7 +25,7 @@ def _close_figures():
 def cache(tmp_path, monkeypatch):
     """A fresh results cache; the code hash pinned, so edits to the package mid-test keep its keys."""
     monkeypatch.setenv("SYMSHARING_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(symsharing.cache, "code_hash", lambda package_dir=None: "pinned")
+    monkeypatch.setattr(symsharing.engine.cache, "code_hash", lambda package_dir=None: "pinned")
     return tmp_path
 
 

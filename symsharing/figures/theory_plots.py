@@ -1,6 +1,6 @@
 """Figures of the chapter "What theory predicts": measurement against closed form.
 
-Plotting only: every function takes tidy tables from ``symsharing.theory`` / ``symsharing.kernels``
+Plotting only: every function takes tidy tables from ``symsharing.theory`` / ``symsharing.theory.kernels``
 and returns a matplotlib ``Figure``.
 """
 
@@ -10,8 +10,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from . import theory
-from .plots import FAMILY_STYLE
+from symsharing.figures.plots import FAMILY_STYLE
+from symsharing.theory import linear
 
 __all__ = ["plot_calibration", "plot_rate_comparison", "plot_crossovers"]
 
@@ -29,10 +29,10 @@ def plot_calibration(summary: pd.DataFrame) -> plt.Figure:
         rows = summary[summary["task"] == task]
         d, k = int(rows["d"].iloc[0]), int(rows["k"].iloc[0])
         grid = np.geomspace(rows["n_train"].min(), rows["n_train"].max(), 200)
-        ax.plot(grid, theory.ls_excess_risk(grid, d), color=LINEAR_STYLE["unconstrained"]["color"],
+        ax.plot(grid, linear.ls_excess_risk(grid, d), color=LINEAR_STYLE["unconstrained"]["color"],
                 linewidth=1,
                 label="σ² d/(n−d−1)")
-        ax.plot(grid, theory.invariant_excess_risk(grid, k), color=LINEAR_STYLE["invariant"]["color"],
+        ax.plot(grid, linear.invariant_excess_risk(grid, k), color=LINEAR_STYLE["invariant"]["color"],
                 linewidth=1,
                 label="σ² k/(n−k−1)")
         for family, style in LINEAR_STYLE.items():
@@ -89,12 +89,12 @@ def plot_rate_comparison(rates: dict[str, pd.DataFrame],
 
 def plot_crossovers(crossovers: pd.DataFrame, shapes: dict[str, tuple[int, int]]) -> plt.Figure:
     """Measured crossover sizes (95 % bootstrap interval) against ε, and the predicted curve
-    ``theory.predicted_crossover``; ``shapes`` maps task -> (d, k)."""
+    ``linear.predicted_crossover``; ``shapes`` maps task -> (d, k)."""
     figure, ax = plt.subplots(figsize=(5.2, 3.6))
     for (task, (d, k)), color in zip(shapes.items(), ("tab:purple", "tab:green", "tab:blue"), strict=False):
         rows = crossovers[crossovers["task"] == task].sort_values("epsilon")
         grid = np.geomspace(rows["epsilon"].min() * 0.8, rows["epsilon"].max() * 1.2, 100)
-        ax.plot(grid, [theory.predicted_crossover(d, k, 1.0, e) for e in grid], color=color,
+        ax.plot(grid, [linear.predicted_crossover(d, k, 1.0, e) for e in grid], color=color,
                 linewidth=1, label=f"{task}: predicted (d = {d}, k = {k})")
         ax.errorbar(rows["epsilon"], rows["crossover"],
                     yerr=[rows["crossover"] - rows["low"], rows["high"] - rows["crossover"]],

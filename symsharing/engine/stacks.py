@@ -34,8 +34,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, vmap
 
-from ._draws import CHUNK_STEPS, DrawStream
-from .models import MLP, SharedMLP, l2_penalty
+from symsharing.engine.draws import CHUNK_STEPS, DrawStream
+from symsharing.models import MLP, SharedMLP, l2_penalty
 
 __all__ = ["check_targets", "make_adam", "retain_freed_memory", "stacked_loss", "train_stack", "SCHEDULES",
            "scheduled_lr"]

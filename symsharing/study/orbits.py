@@ -18,11 +18,11 @@ import math
 
 import torch
 
-from .groups import PermutationGroup
-from .metrics import metric_name, score
+from symsharing.groups import PermutationGroup
+from symsharing.metrics import metric_name, score
 
-__all__ = ["canonicalize", "orbit_elements", "orbit_metrics", "EXACT_ORBIT_LIMIT", "SAMPLED_ELEMENTS",
-           "REGRESSION_TOLERANCE", "seen_orbits"]
+__all__ = ["canonicalize", "orbit_ids", "orbit_elements", "orbit_metrics", "EXACT_ORBIT_LIMIT",
+           "SAMPLED_ELEMENTS", "REGRESSION_TOLERANCE", "seen_orbits"]
 
 EXACT_ORBIT_LIMIT = 16
 SAMPLED_ELEMENTS = 64
@@ -54,6 +54,14 @@ def canonicalize(group: PermutationGroup, X: torch.Tensor) -> torch.Tensor:
         smaller = differ.any(dim=1) & (candidate.gather(1, first) < best.gather(1, first)).squeeze(1)
         best = torch.where(smaller[:, None], candidate, best)
     return best
+
+
+def orbit_ids(group: PermutationGroup, X: torch.Tensor) -> torch.Tensor:
+    """An integer per row of ``X [m, n]``, equal for two rows exactly when one is ``g·x`` of the
+    other: the rows' canonical representatives (``canonicalize``) numbered in sorted order."""
+    if not isinstance(group, PermutationGroup):
+        raise TypeError(f"group must be a PermutationGroup, got {type(group).__name__}")
+    return torch.unique(canonicalize(group, X), dim=0, return_inverse=True)[1]
 
 
 def orbit_elements(group: PermutationGroup, seed: int = 0) -> tuple[torch.Tensor, bool]:

@@ -13,95 +13,17 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from .experiments import target_variance
-from .metrics import confidence_interval
+from symsharing.stats import confidence_interval, first_crossing, holm, one_sided_p, paired_effect, sign
+from symsharing.study.runner import target_variance
 
-__all__ = ["summarize", "sign", "paired_effect", "exchange_rates", "format_rate", "format_effect",
+__all__ = ["format_rate", "format_effect",
            "study_seconds", "divergence_table", "verdict",
-           "overall_verdict", "claims_table", "controls_table", "holm", "one_sided_p", "ladder_arm",
+           "overall_verdict", "claims_table", "controls_table", "ladder_arm",
            "crossover", "crossovers_table", "LADDER_COMPARISONS", "GRID_LADDER_COMPARISONS",
            "PRIMARY_ENDPOINTS", "CLAIM_NAMES",
            "seed_variance_effect", "shared_advantage", "matched_sizes",
            "size_to_reach", "power_law", "power_law_table"]
-
-
-def summarize(frame: pd.DataFrame, by: list[str], value: str = "test_score") -> pd.DataFrame:
-    """Mean and 95 % CI of ``value`` per group of ``by``; diverged runs counted, never averaged."""
-    rows = []
-    for keys, group in frame.groupby(by, sort=True):
-        keys = keys if isinstance(keys, tuple) else (keys,)
-        mean, low, high = confidence_interval(group.loc[~group["diverged"], value])
-        rows.append({**dict(zip(by, keys, strict=True)), "mean": mean, "low": low, "high": high,
-                     "runs": len(group), "diverged": int(group["diverged"].sum())})
-    return pd.DataFrame(rows)
-
-
-def sign(metric: str, value: str = "test_score") -> float:
-    """+1 where larger is better (accuracy scores), -1 where smaller is better (MSE, gaps, errors)."""
-    if value in ("generalization_gap", "invariance_error", "train_loss"):
-        return -1.0
-    return 1.0 if metric == "accuracy" else -1.0
-
-
-def _per_seed(frame: pd.DataFrame, family: str, value: str, **where) -> pd.Series:
-    rows = frame[frame["family"] == family]
-    for column, wanted in where.items():
-        rows = rows[rows[column] == wanted]
-    return rows.set_index("seed")[value].astype(float)
-
-
-def paired_effect(frame: pd.DataFrame, task: str, better: str, baseline: str, value: str = "test_score",
-                  **where) -> tuple[float, float, float]:
-    """``sign * (value[better] - value[baseline])`` per seed, on ``task`` and rows matching ``where``;
-    returns (mean, low, high). A diverged run makes its seed's difference NaN (dropped, and visible
-    in the diverged counts)."""
-    rows = frame[frame["task"] == task]
-    if rows.empty:
-        raise KeyError(f"no records for task {task!r}")
-    direction = sign(rows["metric"].iloc[0], value)
-    a, b = _per_seed(rows, better, value, **where), _per_seed(rows, baseline, value, **where)
-    return confidence_interval(direction * (a - b).dropna())
-
-
-def _crossing(sizes: np.ndarray, curve: np.ndarray, target: float, larger_better: bool) -> float:
-    """Smallest n (interpolated linearly in log n) where ``curve`` first reaches ``target``; NaN if never."""
-    reached = curve >= target if larger_better else curve <= target
-    if not reached.any():
-        return math.nan
-    i = int(np.argmax(reached))
-    if i == 0:
-        return float(sizes[0])
-    fraction = (target - curve[i - 1]) / (curve[i] - curve[i - 1])
-    return float(np.exp(np.log(sizes[i - 1]) + fraction * (np.log(sizes[i]) - np.log(sizes[i - 1]))))
-
-
-def exchange_rates(frame: pd.DataFrame, reference: str = "shared",
-                   baselines: tuple[str, ...] = ("mlp", "mlp+aug")) -> pd.DataFrame:
-    """Samples a baseline needs to match ``reference`` at each n, from mean learning curves.
-
-    ``rate = n_needed / n``; where the baseline never reaches the reference's score inside the
-    sampled sizes, ``n_needed`` is NaN and ``rate`` is the lower bound ``max(n) / n``
-    (``lower_bound`` True). Where the baseline already matches at the smallest size, the rate is
-    an upper bound (``upper_bound`` True).
-    """
-    means = summarize(frame, ["task", "family", "n_train"])
-    rows = []
-    for task, per_task in means.groupby("task"):
-        larger_better = frame.loc[frame["task"] == task, "metric"].iloc[0] == "accuracy"
-        target = per_task[per_task["family"] == reference].set_index("n_train")["mean"]
-        for baseline in baselines:
-            curve = per_task[per_task["family"] == baseline].set_index("n_train")["mean"].sort_index()
-            sizes = curve.index.to_numpy(dtype=float)
-            for n, goal in target.items():
-                needed = _crossing(sizes, curve.to_numpy(), goal, larger_better)
-                lower = math.isnan(needed)
-                rate = sizes[-1] / n if lower else needed / n
-                rows.append({"task": task, "baseline": baseline, "n_train": n, "reference_score": goal,
-                             "n_needed": needed, "rate": rate, "lower_bound": lower,
-                             "upper_bound": (not lower) and needed == sizes[0]})
-    return pd.DataFrame(rows)
 
 
 def format_rate(rate: float, lower_bound: bool, upper_bound: bool = False) -> str:
@@ -314,31 +236,6 @@ def controls_table(frame: pd.DataFrame, reference_n: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def holm(p_values) -> np.ndarray:
-    """Holm–Bonferroni adjusted p-values (same order as given; NaN stays NaN): reject at level a
-    where the adjusted value is <= a, with the family-wise error rate controlled at a."""
-    p = np.asarray(p_values, dtype=float)
-    adjusted = np.full_like(p, np.nan)
-    finite = np.flatnonzero(~np.isnan(p))
-    order = finite[np.argsort(p[finite], kind="stable")]
-    running = 0.0
-    for rank, index in enumerate(order):
-        running = max(running, min(1.0, (len(order) - rank) * p[index]))
-        adjusted[index] = running
-    return adjusted
-
-
-def one_sided_p(differences) -> float:
-    """One-sided t-test p-value that the mean of paired ``differences`` is > 0 (NaN if < 2 values)."""
-    values = np.asarray(differences, dtype=float)
-    values = values[~np.isnan(values)]
-    if len(values) < 2:
-        return math.nan
-    if np.all(values == values[0]):
-        return 0.0 if values[0] > 0 else 1.0
-    return float(stats.ttest_1samp(values, 0.0, alternative="greater").pvalue)
-
-
 def ladder_arm(frame: pd.DataFrame) -> pd.Series:
     """Each record's arm in the symmetry ladder: the tying group's name, or the family (``mlp``)."""
     return frame["group"].where(frame["family"].str.startswith("shared") & (frame["group"].fillna("") != ""),
@@ -364,17 +261,13 @@ def _arm_curves(frame: pd.DataFrame, arm: str, value: str) -> pd.DataFrame:
     return rows.pivot_table(index="seed", columns="n_train", values=value, aggfunc="mean")  # (seed, n)
 
 
-def _crossing_size(sizes: np.ndarray, advantage: np.ndarray) -> float:
-    """First n (log-interpolated) where a positive advantage at the smallest size turns <= 0; NaN if
-    it never does, or if it is not positive at the smallest size."""
+def _advantage_ends(sizes: np.ndarray, advantage: np.ndarray) -> float:
+    """Where a positive advantage at the smallest size first falls strictly below 0 (a tie, such as
+    both arms at accuracy 1, is not a crossover); NaN if it is not positive at the smallest size or
+    never falls below 0 in range (``stats.first_crossing``)."""
     if not advantage[0] > 0:
         return math.nan
-    below = np.flatnonzero(advantage <= 0)
-    if len(below) == 0:
-        return math.nan
-    i = int(below[0])
-    fraction = advantage[i - 1] / (advantage[i - 1] - advantage[i])
-    return float(np.exp(np.log(sizes[i - 1]) + fraction * (np.log(sizes[i]) - np.log(sizes[i - 1]))))
+    return first_crossing(sizes, advantage, 0.0, rising=False, strict=True)
 
 
 def crossover(frame: pd.DataFrame, larger: str, smaller: str, value: str = "test_score",
@@ -396,9 +289,9 @@ def crossover(frame: pd.DataFrame, larger: str, smaller: str, value: str = "test
     metric = frame["metric"].iloc[0]
     advantage = sign(metric, value) * (a.loc[seeds] - b.loc[seeds])  # (seed, n)
     sizes = advantage.columns.to_numpy(dtype=float)
-    point = _crossing_size(sizes, advantage.mean().to_numpy())
+    point = _advantage_ends(sizes, advantage.mean().to_numpy())
     generator = np.random.default_rng(seed)
-    boot = np.array([_crossing_size(sizes, advantage.iloc[generator.integers(len(seeds), size=len(seeds))]
+    boot = np.array([_advantage_ends(sizes, advantage.iloc[generator.integers(len(seeds), size=len(seeds))]
                                     .mean().to_numpy()) for _ in range(n_boot)])
     found = ~np.isnan(boot)
     low, high = (np.percentile(boot[found], [2.5, 97.5]) if found.any() else (math.nan, math.nan))
@@ -445,7 +338,8 @@ def size_to_reach(frame: pd.DataFrame, x: str, target: float, value: str = "test
     found = {}
     for family, rows in frame.groupby("family", sort=False):
         curve = rows.loc[~rows["diverged"]].groupby(x)[value].mean().sort_index()
-        found[family] = _crossing(curve.index.to_numpy(dtype=float), curve.to_numpy(), target, larger_better)
+        found[family] = first_crossing(curve.index.to_numpy(dtype=float), curve.to_numpy(), target,
+                                       rising=larger_better)
     return found
 
 

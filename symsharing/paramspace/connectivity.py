@@ -6,28 +6,26 @@ two networks trained from different initialisations and mini-batch orders, for a
 (unaligned, and aligned by weight matching, Ainsworth et al. 2023), the W-Asymmetric and the
 σ-Asymmetric MLP (unaligned), and, beyond the sources, for a ``SharedMLP`` tied by the task's group
 (unaligned and channel-aligned). Each family's pairs are trained in one ``fit_many`` call and the
-result is cached on disk by configuration and package code (``symsharing.cache``).
+result is cached on disk by configuration and package code (``symsharing.engine.cache``).
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import torch
 
-from .cache import cache_key, cached_calls
-from .metrics import confidence_interval, metric_name
-from .models import MLP, SharedMLP, SigmaAsymmetricMLP, WAsymmetricMLP, count_parameters
-from .paramspace import (
-    barrier_of,
-    interpolation_curve,
-    permute_hidden,
-    roll_channels,
-    rotation_matching,
-    weight_matching,
-)
-from .settings import is_quick
-from .tasks import get_task
-from .train import fit_many, one_thread
+from symsharing._checks import check_seeds
+from symsharing.engine.cache import cache_key, cached_calls
+from symsharing.metrics import metric_name
+from symsharing.models import MLP, SharedMLP, SigmaAsymmetricMLP, WAsymmetricMLP, count_parameters
+from symsharing.paramspace.barriers import barrier_of, interpolation_curve
+from symsharing.paramspace.matching import roll_channels, rotation_matching, weight_matching
+from symsharing.paramspace.permutation_spec import permute_hidden
+from symsharing.settings import is_quick
+from symsharing.stats import confidence_interval
+from symsharing.tasks import get_task
+from symsharing.train import fit_many, one_thread
 
 __all__ = ["DATASETS", "TRAINED_FAMILIES", "LIM_ORDER", "load_dataset", "build_model", "pair_records",
            "many_pair_records", "chapter_config", "mode_connectivity", "summarize", "curve_band",
@@ -219,3 +217,17 @@ def steps_to_loss(history, target: float, window: int = 25) -> float:
     smoothed = np.convolve(history, np.ones(window) / window, mode="valid")  # step window-1 onward
     below = np.flatnonzero(smoothed <= target)
     return float(below[0] + window) if len(below) else float("nan")
+
+
+def mode_connectivity_experiment(quick: bool | None = None, seeds=None) -> pd.DataFrame:
+    """Loss barriers between independently trained pairs on digits and the ring task, the runs of
+    the parameter-space chapter (``mode_connectivity``); ``seeds`` counts the pairs."""
+    seeds = None if seeds is None else check_seeds(seeds)
+    rows = []
+    for dataset, families in (("digits", MLP_FAMILIES),
+                              ("ring", MLP_FAMILIES + ("shared",))):
+        config = chapter_config(dataset, quick)
+        if seeds is not None:
+            config["n_pairs"] = len(seeds)
+        rows += mode_connectivity(dataset, families, **config)
+    return pd.DataFrame(rows)

@@ -1,9 +1,10 @@
 """On-disk results cache: one JSON file per unit of work, keyed by what determines its result.
 
 The key is a SHA-256 of the unit's configuration, the device, the dtype and ``code_hash()`` (a hash
-of every ``symsharing/*.py`` file), so a chapter executed twice computes once and any change to the
-package recomputes. Each file holds ``{"checksum", "key", "payload"}``; the checksum is the SHA-256 of
-the canonical JSON of the payload. Writes go to a temporary file in the same folder, then
+of every ``symsharing/**/*.py`` file that computes results), so a chapter executed twice computes
+once and any change to the package recomputes. Each file holds ``{"checksum", "key", "payload"}``;
+the checksum is the SHA-256 of the canonical JSON of the payload. Writes go to a temporary file in
+the same folder, then
 ``os.replace`` (atomic on POSIX): a killed process leaves either the old entry or the new one, never
 half a file. A corrupt, truncated or mismatched entry is reported with ``warnings.warn`` and
 recomputed. Entries are plain JSON: nothing is unpickled or evaluated.
@@ -20,12 +21,12 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from .settings import cache_dir
+from symsharing.settings import cache_dir
 
 __all__ = ["code_hash", "cache_key", "entry_path", "load_entry", "store_entry", "cached", "cached_calls",
            "CacheCorruptionWarning"]
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 
 class CacheCorruptionWarning(UserWarning):
@@ -34,8 +35,7 @@ class CacheCorruptionWarning(UserWarning):
 
 # Modules that only present results (figures, widgets, the command line, the benchmark): editing
 # them cannot change a number, so they stay out of the key and do not invalidate the cache.
-PRESENTATION_MODULES = frozenset({"__main__.py", "plots.py", "plots_theory.py", "widgets.py", "bench.py",
-                                  "provenance.py"})
+PRESENTATION_MODULES = frozenset({"__main__.py", "bench.py", "registry.py", "figures"})
 
 
 def code_hash(package_dir: Path | None = None) -> str:
@@ -57,10 +57,11 @@ def _imported_code_hash() -> str:
 
 def _hash_folder(package_dir: Path) -> str:
     digest = hashlib.sha256()
-    for path in sorted(package_dir.glob("*.py")):
-        if path.name in PRESENTATION_MODULES:
+    for path in sorted(package_dir.rglob("*.py")):
+        relative = path.relative_to(package_dir)
+        if relative.parts[0] in PRESENTATION_MODULES:
             continue
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        digest.update(relative.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
 
@@ -136,7 +137,7 @@ def cached_calls(entries, namespace: str = "units") -> list:
     entry exists; the missing ones computed as ``function(*arguments)`` in the worker pool
     (``parallel.run_calls``: ``function`` importable at module level, arguments picklable), each
     stored as soon as it finishes."""
-    from .parallel import run_calls  # late: parallel imports torch
+    from symsharing.engine.pool import run_calls  # late: parallel imports torch
 
     entries = list(entries)
     payloads = [load_entry(entry_path(key, namespace), key) for key, _, _ in entries]

@@ -4,7 +4,7 @@ Finzi, Benton & Wilson ("Residual Pathway Priors for Soft Equivariance Constrain
 give each layer a tied (equivariant) path and a free residual path whose L2 penalty makes the
 model prefer the symmetry without forcing it. Here ``soft-shared`` (``models.SoftSharedMLP``) is
 trained with ``mlp`` and ``shared`` on the study's tasks and on an approximately invariant linear
-task (``theory.LinearTask`` with ε > 0); the penalty strength is chosen per (task, size) on a
+task (``tasks.LinearTask`` with ε > 0); the penalty strength is chosen per (task, size) on a
 held-out validation set, as the learning rate is for the study. Every family uses one fixed
 learning rate (``LR``) and the study's default widths: a small sweep of this chapter's own,
 outside the study's axes.
@@ -17,14 +17,14 @@ import dataclasses
 import pandas as pd
 import torch
 
-from . import cache
-from .experiments import TrainingConfig
-from .families import build_model
-from .metrics import confidence_interval, metric_name, score
-from .settings import is_quick
-from .tasks import get_task
-from .theory import get_linear_task
-from .train import fit_many, one_thread, seed_everything
+from symsharing.engine import cache
+from symsharing.metrics import metric_name, score
+from symsharing.settings import is_quick
+from symsharing.stats import confidence_interval
+from symsharing.study.config import TrainingConfig
+from symsharing.study.families import build_model
+from symsharing.tasks import get_linear_task, get_task
+from symsharing.train import fit_many, one_thread, seed_everything
 
 __all__ = ["PENALTIES", "LR", "soft_sharing_records", "soft_sharing_table"]
 

@@ -1,11 +1,5 @@
-"""Parameter-space symmetries and linear mode connectivity: the book's entry point.
-
-Permuting and rescaling hidden units leave a ReLU network's function unchanged (Zhao, Walters &
-Yu, "Symmetry in Neural Network Parameter Spaces", 2025); ``interpolate`` and ``loss_barrier``
-measure linear mode connectivity between two networks. This module gathers the public names of
-the three modules behind it: ``permutation_spec`` (the spec, permuting, rescaling, interpolating),
-``matching`` (weight, activation and rotation matching) and ``repair`` (REPAIR).
-"""
+"""Linear mode connectivity: the loss and score along the straight line between two networks, and
+its barrier (Frankle et al. 2020; Entezari et al. 2022)."""
 
 from __future__ import annotations
 
@@ -13,24 +7,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ._checks import check_int
-from .matching import activation_matching, channel_matching, roll_channels, rotation_matching, weight_matching
-from .metrics import score
-from .permutation_spec import (
-    UnitAxes,
-    hidden_sizes,
-    interpolate,
-    permutation_group_order,
-    permutation_spec,
-    permute_hidden,
-    rescale_hidden,
-)
-from .repair import repair
+from symsharing._checks import check_int
+from symsharing.metrics import score
+from symsharing.paramspace.permutation_spec import interpolate
 
-__all__ = ["permute_hidden", "rescale_hidden", "weight_matching", "channel_matching", "roll_channels",
-           "rotation_matching", "activation_matching", "repair", "interpolate",
-           "loss_barrier", "interpolation_curve", "barrier_of", "hidden_sizes", "permutation_group_order",
-           "permutation_spec", "UnitAxes"]
+__all__ = ["interpolation_curve", "barrier_of", "loss_barrier"]
 
 
 def _loss(outputs: torch.Tensor, y: torch.Tensor) -> float:

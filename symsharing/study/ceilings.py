@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import torch
 
-from .groups import PermutationGroup
-from .orbits import _is_symmetric
-from .tasks import GridTask, RingTask, Task
+from symsharing.groups import PermutationGroup
+from symsharing.study.orbits import orbit_ids
+from symsharing.tasks import GridTask, RingTask, Task
 
-__all__ = ["ring_inputs", "input_probabilities", "finite_inputs", "has_finite_inputs", "orbit_ids", "ceiling",
+__all__ = ["ring_inputs", "input_probabilities", "finite_inputs", "has_finite_inputs", "ceiling",
            "label_mixing"]
 
-_ENUMERATION_LIMIT = 4096  # largest group whose elements are enumerated to find orbit representatives
 
 
 def ring_inputs(n: int = 16) -> torch.Tensor:
@@ -45,27 +44,6 @@ def input_probabilities(task: Task, split: str = "test") -> torch.Tensor:
     density = task.ood_density if split == "ood" else task.density
     ones = (ring_inputs(task.group.n) > 0).sum(1).double()  # (2^n,)
     return density**ones * (1 - density) ** (task.group.n - ones)
-
-
-def orbit_ids(group: PermutationGroup, X: torch.Tensor) -> torch.Tensor:
-    """An integer per ±1 row of ``X [m, n]``, equal for two rows exactly when one is ``g·x`` of the
-    other: the number of +1 entries (the symmetric group), or the smallest binary code of ``g·x``
-    over every element of ``group`` (groups of order up to 4,096)."""
-    if not isinstance(group, PermutationGroup):
-        raise TypeError(f"group must be a PermutationGroup, got {type(group).__name__}")
-    if not isinstance(X, torch.Tensor) or X.dim() != 2 or X.shape[1] != group.n or group.n > 62:
-        raise ValueError(f"X must be a [m, {group.n}] tensor of ±1 rows (n <= 62), got "
-                         f"{tuple(X.shape) if isinstance(X, torch.Tensor) else type(X).__name__}")
-    if not bool(((X == 1) | (X == -1)).all()):
-        raise ValueError("X must hold ±1 entries only (binary inputs: rings, clean grid placements)")
-    if _is_symmetric(group):
-        return (X > 0).sum(dim=1)
-    if group.order() > _ENUMERATION_LIMIT:
-        raise ValueError(f"orbit ids need the symmetric group or a group of order <= {_ENUMERATION_LIMIT}, "
-                         f"got {group.name} of order {group.order():,}")
-    weights = 2 ** torch.arange(group.n, dtype=torch.int64)  # (n,)
-    codes = [((group.act(g, X) > 0).long() * weights).sum(dim=1) for g in group.elements()]  # |G| x (m,)
-    return torch.stack(codes).min(dim=0).values
 
 
 def _orbit_label_mass(group: PermutationGroup, X, labels, probabilities) -> torch.Tensor:

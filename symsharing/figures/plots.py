@@ -1,7 +1,7 @@
 """Figures of the experiment chapters: learning curves with 95 % CI bands, exchange rates, claims.
 
 Plotting only: every function takes tidy records (or tables computed from them by
-``symsharing.analysis``) and returns a matplotlib ``Figure``; nothing here trains or scores.
+``symsharing.study.analysis``) and returns a matplotlib ``Figure``; nothing here trains or scores.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .analysis import ladder_arm, summarize
+from symsharing.stats import summarize
+from symsharing.study.analysis import ladder_arm
 
 __all__ = ["FAMILY_STYLE", "GROUP_STYLE", "ARM_STYLE", "plot_curves", "plot_exchange_rates", "plot_effects",
            "plot_ladder",

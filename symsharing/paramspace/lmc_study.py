@@ -28,14 +28,16 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .analysis import holm, one_sided_p
-from .cache import cache_key, cached_calls
-from .connectivity import load_dataset, many_pair_records
-from .metrics import confidence_interval, score
-from .models import MLP, SigmaAsymmetricMLP, WAsymmetricMLP
-from .paramspace import activation_matching, interpolate, permute_hidden, repair, weight_matching
-from .settings import is_quick
-from .train import fit_many, loss_function, one_thread
+from symsharing.engine.cache import cache_key, cached_calls
+from symsharing.metrics import score
+from symsharing.models import MLP, SigmaAsymmetricMLP, WAsymmetricMLP
+from symsharing.paramspace.connectivity import load_dataset, many_pair_records
+from symsharing.paramspace.matching import activation_matching, weight_matching
+from symsharing.paramspace.permutation_spec import interpolate, permute_hidden
+from symsharing.paramspace.repair import repair
+from symsharing.settings import is_quick
+from symsharing.stats import confidence_interval, holm, one_sided_p
+from symsharing.train import fit_many, loss_function, one_thread
 
 __all__ = ["BOOK_SETUP", "LIM_SETUP", "FAMILIES", "ALIGNMENTS", "LIM_ORDER", "setup", "paper_fixed_entries",
            "from_connectivity", "book_fixed_entries", "build_model", "barriers", "pair_study", "study",
@@ -357,7 +359,7 @@ def shared_sweep(sizes: dict | None = None) -> list[dict]:
     on the ring against the channel count: ``connectivity.pair_records`` with the ring's chapter
     configuration, ``shared_channels`` changed and ``channel_pairs`` pairs; the chapter's own
     channel count keeps the chapter's configuration (its pairs), so it is read from the cache."""
-    from .connectivity import chapter_config
+    from symsharing.paramspace.connectivity import chapter_config
 
     sizes = study_config() if sizes is None else sizes
     ring = chapter_config("ring")

@@ -12,8 +12,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._checks import check_int
-from .groups import PermutationGroup
+from symsharing._checks import check_int
+from symsharing.groups import PermutationGroup
 
 __all__ = ["augment", "OrbitAverage", "orbit_average"]
 

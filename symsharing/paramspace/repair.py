@@ -15,9 +15,9 @@ import math
 
 import torch
 
-from .matching import _check_data, _check_mlp, hidden_states
-from .models import WAsymmetricMLP
-from .permutation_spec import _check_alpha, check_pair, interpolate
+from symsharing.models import WAsymmetricMLP
+from symsharing.paramspace.matching import _check_data, _check_mlp, hidden_states
+from symsharing.paramspace.permutation_spec import _check_alpha, check_pair, interpolate
 
 __all__ = ["repair"]
 

@@ -25,17 +25,17 @@ import torch
 from matplotlib.colors import ListedColormap
 from torch import nn
 
-from . import cache
-from . import groups as groups_module
-from ._checks import check_int
-from .experiments import TEST_SEED_OFFSET, TrainingConfig
-from .families import FAMILIES, build_model, evaluation_model, families_for
-from .groups import PermutationGroup
-from .metrics import invariance_error, metric_name, score
-from .models import count_parameters
-from .sharing import SharedLinear
-from .tasks import get_task
-from .train import fit, seed_everything
+from symsharing import groups as groups_module
+from symsharing._checks import check_int
+from symsharing.engine import cache
+from symsharing.groups import PermutationGroup
+from symsharing.metrics import invariance_error, metric_name, score
+from symsharing.models import count_parameters
+from symsharing.sharing import SharedLinear
+from symsharing.study.config import TEST_SEED_OFFSET, TrainingConfig
+from symsharing.study.families import FAMILIES, build_model, evaluation_model, families_for
+from symsharing.tasks import get_task
+from symsharing.train import fit, seed_everything
 
 __all__ = [
     "GROUPS", "make_group", "parameter_counts", "group_figure", "group_explorer",
@@ -176,7 +176,7 @@ def training_run(task: str, family: str, n_train: int, *, seed: int = 0, steps: 
     "n_train", "seed", "steps", "lr", "batch_size", "n_test", "width", "n_params", "loss" (one float
     per step), "metric", "test_score", "invariance_error", "source"}``; ``source`` is ``"cache"``
     when the result was read from the on-disk results cache (keyed by the configuration and the
-    package's code, ``symsharing.cache``), ``"run"`` when it was trained now.
+    package's code, ``symsharing.engine.cache``), ``"run"`` when it was trained now.
     """
     task_object = get_task(task)
     if family not in families_for(task_object):
@@ -228,7 +228,7 @@ def training_explorer(task: str = "ring", family: str = "shared", n_train: int =
     """Widget: pick task, model family and training-set size; see the learning curve and scores."""
     import ipywidgets as widgets
 
-    from .tasks import TASKS
+    from symsharing.tasks import TASKS
 
     task_choice = widgets.Dropdown(options=list(TASKS), value=task, description="task")
     family_choice = widgets.Dropdown(options=list(FAMILIES), value=family, description="family")

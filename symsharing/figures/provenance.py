@@ -12,8 +12,8 @@ import subprocess
 import zipfile
 from pathlib import Path
 
-from .cache import code_hash
-from .settings import PROJECT_ROOT, is_quick
+from symsharing.engine.cache import code_hash
+from symsharing.settings import PROJECT_ROOT, is_quick
 
 __all__ = ["code_version", "provenance", "provenance_markdown", "RESULTS_DIR", "zip_results"]
 
@@ -34,7 +34,7 @@ def code_version() -> str:
 
 
 def _device() -> str:
-    from .settings import device  # the device the records are trained on
+    from symsharing.settings import device  # the device the records are trained on
 
     return device()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from .groups import PermutationGroup
+from symsharing.groups import PermutationGroup
 
 __all__ = ["CHUNK_STEPS", "DrawStream"]
 

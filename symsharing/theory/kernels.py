@@ -28,19 +28,17 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pandas as pd
 import torch
 
-from . import cache, parallel
-from .analysis import _crossing, exchange_rates
-from .metrics import metric_name, score
-from .settings import is_quick
-from .tasks import Task, get_task
-from .train import one_thread
+from symsharing.engine import cache, pool
+from symsharing.metrics import metric_name, score
+from symsharing.settings import is_quick
+from symsharing.tasks import Task, get_task
+from symsharing.train import one_thread
 
 __all__ = ["RIDGES", "KERNEL_FAMILIES", "rbf", "invariant_kernel", "kernel_ridge", "kernel_records",
-           "bootstrap_exchange_rates"]
+]
 
 RIDGES = (1e-6, 1e-4, 1e-3, 1e-2, 1e-1)
 KERNEL_FAMILIES = ("kernel", "invariant-kernel")
@@ -151,7 +149,7 @@ def kernel_records(quick: bool | None = None, tasks=("set", "ring", "grid"), siz
     missing = [unit for unit in keys if unit not in found]
     with one_thread():  # the units run in the worker pool (one thread each), largest first
         missing.sort(key=lambda unit: -unit[1])
-        for index, rows in parallel.run_calls(_unit_named, missing):
+        for index, rows in pool.run_calls(_unit_named, missing):
             cache.store_entry(cache.entry_path(keys[missing[index]], "theory"), keys[missing[index]], rows)
             found[missing[index]] = rows
     # the columns in one order, whether the rows were computed or read back (JSON sorts keys)
@@ -161,41 +159,3 @@ def kernel_records(quick: bool | None = None, tasks=("set", "ring", "grid"), siz
 def _unit_named(name: str, n_train: int, seed: int) -> list[dict]:
     return _unit(get_task(name), n_train, seed)
 
-
-def bootstrap_exchange_rates(frame: pd.DataFrame, reference: str, baseline: str,
-                             n_boot: int = 200, seed: int = 0, level: float = 0.95) -> pd.DataFrame:
-    """``analysis.exchange_rates`` of ``baseline`` against ``reference`` with a bootstrap interval
-    over seeds (resampled with replacement, the same seeds for both families).
-
-    Columns: ``task, n_train, rate, lower_bound, low, high, censored_share`` — ``censored_share``
-    is the share of bootstrap replicates in which the baseline never reached the reference inside
-    the sampled sizes (their rate, a lower bound, enters the interval as is).
-    """
-    frame = frame[frame["family"].isin([reference, baseline])]
-    point = exchange_rates(frame, reference=reference, baselines=(baseline,))
-    rng = np.random.default_rng(seed)
-    rows = []
-    for task, per_task in frame.groupby("task"):
-        larger_better = per_task["metric"].iloc[0] == "accuracy"
-        table = per_task[~per_task["diverged"]].pivot_table(index="seed", columns=["family", "n_train"],
-                                                            values="test_score")
-        sizes = np.array(sorted(per_task["n_train"].unique()), dtype=float)
-        ref = table[reference].reindex(columns=sizes).to_numpy()  # (seeds, sizes)
-        base = table[baseline].reindex(columns=sizes).to_numpy()
-        draws = rng.integers(0, len(table), size=(n_boot, len(table)))
-        rates = np.full((n_boot, len(sizes)), np.nan)
-        censored = np.zeros((n_boot, len(sizes)), dtype=bool)
-        for b, rows_b in enumerate(draws):
-            target, curve = np.nanmean(ref[rows_b], 0), np.nanmean(base[rows_b], 0)
-            for i, n in enumerate(sizes):
-                needed = _crossing(sizes, curve, target[i], larger_better)
-                censored[b, i] = math.isnan(needed)
-                rates[b, i] = (sizes[-1] if censored[b, i] else needed) / n
-        for i, n in enumerate(sizes):
-            estimate = point[(point["task"] == task) & (point["n_train"] == n)].iloc[0]
-            low, high = np.quantile(rates[:, i], [(1 - level) / 2, (1 + level) / 2])
-            rows.append({"task": task, "n_train": int(n), "rate": estimate["rate"],
-                         "lower_bound": bool(estimate["lower_bound"]),
-                         "upper_bound": bool(estimate["upper_bound"]), "low": low, "high": high,
-                         "censored_share": float(censored[:, i].mean())})
-    return pd.DataFrame(rows)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .models import MLP, SharedMLP
+from symsharing.models import MLP, SharedMLP
 
 __all__ = ["UnitAxes", "permutation_spec", "hidden_sizes", "permutation_group_order", "permute_hidden",
            "rescale_hidden", "interpolate"]

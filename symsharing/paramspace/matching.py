@@ -18,9 +18,9 @@ import numpy as np
 import torch
 from scipy.optimize import linear_sum_assignment
 
-from ._checks import check_int
-from .models import MLP, SharedMLP
-from .permutation_spec import (
+from symsharing._checks import check_int
+from symsharing.models import MLP, SharedMLP
+from symsharing.paramspace.permutation_spec import (
     _check_per_layer,
     _permuted,
     _views,

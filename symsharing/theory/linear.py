@@ -10,7 +10,7 @@ gives the exchange rate ``n′ = d + 1 + (d/k)(n − k − 1)``: about ``d/k`` s
 unconstrained model per sample of the invariant one, not ``|G|`` (Elesedy & Zaidi, "Provably
 strict generalisation benefit for equivariant models", ICML 2021, prove the ``d/k``-type gain for
 linear models; Bietti, Venturi & Bruna 2021 and Tahmasebi & Jegelka 2023 show how it rises toward
-``|G|`` for smooth nonlinear targets in kernel regimes; ``symsharing.kernels``).
+``|G|`` for smooth nonlinear targets in kernel regimes; ``symsharing.theory.kernels``).
 
 When the target is only approximately invariant, ``θ = θ_G + ε θ_⊥`` with ``θ_⊥`` a unit vector
 orthogonal to the invariant subspace, the invariant model cannot fit ``ε θ_⊥·x``: it acts as extra
@@ -29,15 +29,17 @@ import pandas as pd
 import torch
 from torch import nn
 
-from . import cache
-from ._checks import check_int
-from .groups import PermutationGroup, cyclic, grid_dihedral, symmetric
-from .settings import is_quick
-from .train import fit_many, one_thread
+from symsharing._checks import check_int, check_nonnegative
+from symsharing.engine import cache
+from symsharing.groups import PermutationGroup
+from symsharing.settings import is_quick
+from symsharing.stats import first_crossing
+from symsharing.tasks import LINEAR_TASKS, LinearTask
+from symsharing.train import fit_many, one_thread
 
 __all__ = ["ls_excess_risk", "ls_train_mse", "ls_train_test_gap", "invariant_excess_risk",
-           "exchange_rate", "approximate_excess_risk", "predicted_crossover", "LinearTask",
-           "LINEAR_TASKS", "get_linear_task", "LinearMap", "InvariantLinearMap", "least_squares",
+           "exchange_rate", "approximate_excess_risk", "predicted_crossover",
+           "LinearMap", "InvariantLinearMap", "least_squares",
            "invariant_least_squares", "LR_PHASES", "linear_sizes", "train_linear", "linear_calibration",
            "LINEAR_COLUMNS", "write_linear_results", "least_squares_draws", "approximate_symmetry_draws",
            "measured_crossovers", "formula_excess_risk", "calibration_summary", "pooled_calibration"]
@@ -50,35 +52,28 @@ def _check_sizes(n, p: int, name: str) -> np.ndarray:
     return n
 
 
-def _check_sigma(sigma) -> float:
-    if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or not sigma >= 0 \
-            or not math.isfinite(sigma):
-        raise ValueError(f"sigma must be a finite number >= 0, got {sigma!r}")
-    return float(sigma)
-
-
 def ls_excess_risk(n, d: int, sigma: float = 1.0):
     """Expected excess risk ``σ² d / (n − d − 1)`` of least squares on ``n`` isotropic samples in
     ``d`` dimensions (no intercept)."""
-    return _check_sigma(sigma) ** 2 * d / (_check_sizes(n, d, "ls_excess_risk") - d - 1)
+    return check_nonnegative(sigma, "sigma") ** 2 * d / (_check_sizes(n, d, "ls_excess_risk") - d - 1)
 
 
 def ls_train_mse(n, d: int, sigma: float = 1.0):
     """Expected training MSE ``σ² (1 − d/n)`` of least squares (its residual variance)."""
     n = _check_sizes(n, d, "ls_train_mse")
-    return _check_sigma(sigma) ** 2 * (1 - d / n)
+    return check_nonnegative(sigma, "sigma") ** 2 * (1 - d / n)
 
 
 def ls_train_test_gap(n, d: int, sigma: float = 1.0):
     """Expected test MSE minus train MSE, ``σ² (d/(n − d − 1) + d/n)``."""
     n = _check_sizes(n, d, "ls_train_test_gap")
-    return _check_sigma(sigma) ** 2 * (d / (n - d - 1) + d / n)
+    return check_nonnegative(sigma, "sigma") ** 2 * (d / (n - d - 1) + d / n)
 
 
 def invariant_excess_risk(n, k: int, sigma: float = 1.0):
     """Expected excess risk ``σ² k / (n − k − 1)`` of least squares tied by a group with ``k``
     point orbits (least squares on the ``k`` orbit sums), for an invariant target."""
-    return _check_sigma(sigma) ** 2 * k / (_check_sizes(n, k, "invariant_excess_risk") - k - 1)
+    return check_nonnegative(sigma, "sigma") ** 2 * k / (_check_sizes(n, k, "invariant_excess_risk") - k - 1)
 
 
 def exchange_rate(n, d: int, k: int):
@@ -92,14 +87,14 @@ def approximate_excess_risk(n, k: int, sigma: float, epsilon: float):
     """Excess risk of invariant least squares when the target has a part of norm ``ε`` outside
     the invariant subspace: ``ε² (n − 1)/(n − k − 1) + σ² k/(n − k − 1)``."""
     n = _check_sizes(n, k, "approximate_excess_risk")
-    epsilon = _check_sigma(epsilon)
-    return (epsilon ** 2 * (n - 1) + _check_sigma(sigma) ** 2 * k) / (n - k - 1)
+    epsilon = check_nonnegative(epsilon, "epsilon")
+    return (epsilon ** 2 * (n - 1) + check_nonnegative(sigma, "sigma") ** 2 * k) / (n - k - 1)
 
 
 def predicted_crossover(d: int, k: int, sigma: float, epsilon: float) -> float:
     """The ``n`` (real, > d + 1) from which unconstrained least squares has the smaller expected
     excess risk; ``inf`` when ``ε = 0`` (the invariant model is better at every n)."""
-    if _check_sigma(epsilon) == 0:
+    if check_nonnegative(epsilon, "epsilon") == 0:
         return math.inf
 
     def advantage(n):  # > 0 while the invariant model is better
@@ -114,75 +109,10 @@ def predicted_crossover(d: int, k: int, sigma: float, epsilon: float) -> float:
     return float(0.5 * (low + high))
 
 
-class LinearTask:
-    """``y = θ·x + ε`` with ``x ~ N(0, I_d)``, ``ε ~ N(0, σ²)`` and ``θ = θ_G + epsilon·θ_⊥``.
-
-    ``θ_G`` is constant on the point orbits of ``group`` (one N(0, 1) value per orbit, drawn from
-    ``theta_seed``); ``θ_⊥`` is a unit vector orthogonal to every such vector (it sums to zero on
-    each orbit). Not one of the study's tasks: it calibrates the training code on closed forms.
-    """
-
-    kind, n_outputs = "regression", 1
-
-    def __init__(self, name: str, group: PermutationGroup, sigma: float = 1.0,
-                 epsilon: float = 0.0, theta_seed: int = 0):
-        if not isinstance(group, PermutationGroup):
-            raise TypeError(f"group must be a PermutationGroup, got {type(group).__name__}")
-        self.name, self.group = str(name), group
-        self.sigma, self.epsilon = _check_sigma(sigma), _check_sigma(epsilon)
-        self.theta_seed = check_int(theta_seed, "theta_seed", minimum=0)
-        self.d, self.k = group.n, len(group.orbits())
-        rng = np.random.default_rng([self.theta_seed, 7])
-        orbit = group.orbit_index().numpy()
-        theta_g = rng.standard_normal(self.k)[orbit]  # (d,)
-        raw = rng.standard_normal(self.d)
-        means = np.bincount(orbit, raw) / np.bincount(orbit)
-        perp = raw - means[orbit]  # (d,): sums to zero on every orbit
-        norm = np.linalg.norm(perp)
-        perp = perp / norm if norm > 0 else perp
-        if self.epsilon > 0 and norm == 0:
-            raise ValueError(f"group {group.name} fixes every point: no direction orthogonal to the "
-                             "invariant subspace, so epsilon must be 0")
-        self.theta_invariant = torch.from_numpy(theta_g)  # float64 (d,)
-        self.theta_perp = torch.from_numpy(perp)
-        self.theta = self.theta_invariant + self.epsilon * self.theta_perp
-
-    def __repr__(self) -> str:
-        return (f"LinearTask(name={self.name!r}, group={self.group.name}, d={self.d}, k={self.k}, "
-                f"sigma={self.sigma}, epsilon={self.epsilon})")
-
-    def with_epsilon(self, epsilon: float) -> LinearTask:
-        """The same task (same ``θ_G``, ``θ_⊥``) with another symmetry-breaking strength."""
-        return LinearTask(self.name, self.group, self.sigma, epsilon, self.theta_seed)
-
-    def sample(self, n: int, seed: int, dtype=torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
-        """``n`` samples ``(X [n, d], y [n, 1])``; nested in ``n`` like the study's tasks."""
-        n, seed = check_int(n, "n", minimum=0), check_int(seed, "seed", minimum=0)
-        rng = np.random.default_rng([seed, 0])
-        draws = rng.standard_normal((n, self.d + 1))  # (n, d + 1): inputs, then the noise
-        X = torch.from_numpy(draws[:, :self.d])
-        y = X @ self.theta + self.sigma * torch.from_numpy(draws[:, self.d])
-        return X.to(dtype), y[:, None].to(dtype)
-
-    def excess_risk(self, w: torch.Tensor) -> float:
-        """``‖w − θ‖²``: exactly ``E(w·x − θ·x)²`` for ``x ~ N(0, I_d)``."""
-        return float(((w.detach().double().flatten() - self.theta) ** 2).sum())
-
-    def test_mse(self, w: torch.Tensor) -> float:
-        """Population test MSE ``‖w − θ‖² + σ²`` (exact, no test sample needed)."""
-        return self.excess_risk(w) + self.sigma ** 2
 
 
-LINEAR_TASKS = {task.name: task for task in (LinearTask("linear-set", symmetric(8)),
-                                             LinearTask("linear-ring", cyclic(16)),
-                                             LinearTask("linear-grid", grid_dihedral(7)))}
 
 
-def get_linear_task(name: str) -> LinearTask:
-    """The calibration task ``name`` (``linear-set``, ``linear-ring``, ``linear-grid``)."""
-    if name not in LINEAR_TASKS:
-        raise KeyError(f"unknown linear task {name!r}; known: {', '.join(LINEAR_TASKS)}")
-    return LINEAR_TASKS[name]
 
 
 class LinearMap(nn.Module):
@@ -378,18 +308,6 @@ def approximate_symmetry_draws(task: LinearTask, epsilons, quick: bool | None = 
     return pd.DataFrame(cache.cached(key, compute, namespace="theory"))
 
 
-def _first_crossing(sizes: np.ndarray, advantage: np.ndarray) -> float:
-    """First n (interpolated in log n) where ``advantage`` (invariant better when > 0) turns <= 0."""
-    below = advantage <= 0
-    if not below.any():
-        return math.nan
-    i = int(np.argmax(below))
-    if i == 0:
-        return float(sizes[0])
-    fraction = advantage[i - 1] / (advantage[i - 1] - advantage[i])
-    return float(np.exp(np.log(sizes[i - 1]) + fraction * (np.log(sizes[i]) - np.log(sizes[i - 1]))))
-
-
 def measured_crossovers(frame: pd.DataFrame, n_boot: int = 200, seed: int = 0,
                         level: float = 0.95) -> pd.DataFrame:
     """Per (task, ε): the size where the unconstrained model's mean excess risk first falls below
@@ -401,9 +319,9 @@ def measured_crossovers(frame: pd.DataFrame, n_boot: int = 200, seed: int = 0,
         table = part.pivot_table(index="seed", columns=["family", "n_train"], values="excess_risk")
         sizes = np.array(sorted(part["n_train"].unique()), dtype=float)
         difference = (table["unconstrained"] - table["invariant"]).reindex(columns=sizes).to_numpy()
-        estimate = _first_crossing(sizes, difference.mean(0))
-        draws = [_first_crossing(sizes, difference[rng.integers(0, len(difference), len(difference))]
-                                 .mean(0)) for _ in range(n_boot)]
+        estimate = first_crossing(sizes, difference.mean(0), 0.0, rising=False, strict=True)
+        draws = [first_crossing(sizes, difference[rng.integers(0, len(difference), len(difference))].mean(0),
+                                0.0, rising=False, strict=True) for _ in range(n_boot)]
         draws = np.array(draws)
         found = draws[~np.isnan(draws)]
         low, high = (np.quantile(found, [(1 - level) / 2, (1 + level) / 2]) if len(found)
@@ -427,7 +345,7 @@ def calibration_summary(frame: pd.DataFrame, value: str = "excess_risk") -> pd.D
     """Per (task, family, n_train): mean of ``value`` over seeds with its 95 % t interval, the
     formula, the relative deviation ``mean / formula − 1`` and whether the interval holds the
     formula; ``spread`` is the standard deviation over seeds."""
-    from .metrics import confidence_interval
+    from symsharing.stats import confidence_interval
     rows = []
     for (task, family, n), part in frame.groupby(["task", "family", "n_train"]):
         mean, low, high = confidence_interval(part[value])
@@ -443,7 +361,7 @@ def calibration_summary(frame: pd.DataFrame, value: str = "excess_risk") -> pd.D
 def pooled_calibration(frame: pd.DataFrame) -> pd.DataFrame:
     """Per (task, family): the mean of measured / formula over every seed and size with
     ``n >= 2d + 2`` (finite variance there), its 95 % t interval, and whether it holds 1."""
-    from .metrics import confidence_interval
+    from symsharing.stats import confidence_interval
     rows = []
     for (task, family), part in frame[frame["n_train"] >= 2 * frame["d"] + 2].groupby(["task", "family"]):
         ratio = part["excess_risk"] / formula_excess_risk(family, part["n_train"].to_numpy(),

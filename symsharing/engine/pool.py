@@ -29,7 +29,7 @@ import time
 
 import torch
 
-from ._checks import check_int
+from symsharing._checks import check_int
 
 __all__ = ["worker_count", "executor", "train_stack_job", "run_stacks", "run_calls", "use_scheduler",
            "scheduler", "shutdown"]
@@ -97,7 +97,7 @@ def train_and_evaluate(models, datasets, kwargs: dict, evaluators=None) -> list[
     """Train one stack (``_stacked.train_stack``) and return its histories; ``evaluators`` (one
     entry per model: None or ``f(model, history)``) run right after, where the stack trained, and
     each result is put into its model's history as ``"evaluation"``."""
-    from ._stacked import train_stack
+    from symsharing.engine.stacks import train_stack
 
     histories = train_stack(models, datasets, **kwargs)
     for model, history, evaluate in zip(models, histories, evaluators or [None] * len(models), strict=True):

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from .augment import OrbitAverage
-from .groups import (
+from symsharing.groups import (
     PermutationGroup,
     cyclic,
     dihedral,
@@ -23,8 +22,9 @@ from .groups import (
     grid_row_shift,
     symmetric,
 )
-from .models import MLP, SharedMLP, SoftSharedMLP
-from .tasks import Task
+from symsharing.models import MLP, SharedMLP, SoftSharedMLP
+from symsharing.study.augment import OrbitAverage
+from symsharing.tasks import Task
 
 __all__ = ["FAMILIES", "TRAINED_FAMILIES", "families_for", "subgroup", "wrong_group",
            "sharing_group", "build_model", "training_family", "evaluation_model", "ORBIT_ELEMENTS",
