@@ -225,8 +225,9 @@ glue("perm_group_digits", f"{sum(math.lgamma(w + 1) for w in widths) / math.log(
 # {glue:text}`perm_group_digits`, equivalent weight settings from permutations alone. These two faces of
 # symmetry pull in opposite directions: the task's symmetry *adds* constraints (tied weights,
 # fewer parameters), while the parameter space's symmetry is *redundancy* (many weights, one
-# function). The parameter-space chapter measures what that redundancy does to training and to
-# the loss landscape, and what happens when it is removed {cite}`lim2024asymmetric`.
+# function). The parameter-space chapters measure what that redundancy does to training and to
+# the loss landscape ({doc}`paramspace`), and what happens when it is removed
+# {cite}`lim2024asymmetric` ({doc}`asymmetric`).
 
 # %% [markdown]
 # ## Explore

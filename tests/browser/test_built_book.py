@@ -36,7 +36,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 # the results chapters: argument first, their code collapsed behind a toggle
 RESULTS_PAGES = ["book/robustness.html", "book/sample_efficiency.html", "book/parameter_efficiency.html",
                  "book/generalization.html", "book/predictions.html", "book/paramspace.html",
-                 "book/discussion.html"]
+                 "book/asymmetric.html", "book/discussion.html"]
 WIDTHS = {"desktop": 1280, "phone": 390}
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
