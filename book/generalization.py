@@ -39,8 +39,9 @@ from symsharing.figures import plots
 from symsharing.figures.provenance import provenance_markdown
 from symsharing.registry import run_experiment
 from symsharing.stats import confidence_interval
-from symsharing.study.analysis import format_effect, shared_advantage, verdict
+from symsharing.study.analysis import format_effect
 from symsharing.study.axes import generalization
+from symsharing.study.claims import shared_advantage, verdict
 from symsharing.study.config import config_for
 from symsharing.study.runner import target_variance, write_results
 from symsharing.tasks import get_task

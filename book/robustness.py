@@ -46,8 +46,9 @@ from symsharing.figures import plots
 from symsharing.figures.provenance import provenance_markdown
 from symsharing.registry import run_experiment
 from symsharing.stats import confidence_interval
-from symsharing.study.analysis import divergence_table, format_effect, shared_advantage, verdict
+from symsharing.study.analysis import collapse_table, format_effect
 from symsharing.study.axes import robustness
+from symsharing.study.claims import shared_advantage, verdict
 from symsharing.study.config import config_for
 from symsharing.study.families import ORBIT_ELEMENTS
 from symsharing.study.orbits import REGRESSION_TOLERANCE, SAMPLED_ELEMENTS
@@ -155,7 +156,7 @@ glue("tab_orbit_shift", plots.table(summary), display=False)
 # %% tags=["hide-input"]
 losses = records.groupby(["task", "family", "n_train"])["train_loss"].mean().unstack("n_train")
 glue("tab_rob_train_loss", plots.table(losses, digits=4), display=False)
-glue("tab_rob_divergence", plots.table(divergence_table(records)), display=False)
+glue("tab_rob_divergence", plots.table(collapse_table(records), formats={"failed share": "{:.1%}"}), display=False)
 
 # %% [markdown]
 # ```{glue:figure} tab_rob_train_loss
@@ -168,7 +169,8 @@ glue("tab_rob_divergence", plots.table(divergence_table(records)), display=False
 # ```{glue:figure} tab_rob_divergence
 # :name: tab-rob-divergence
 #
-# Runs whose loss became NaN or infinite (marked `diverged`, never averaged), out of all runs.
+# Failed runs per task and family: diverged (the loss became NaN or infinite) or collapsed (a
+# constant output on the training set); both are counted here and never averaged.
 # ```
 
 # %% tags=["remove-cell"]

@@ -8,7 +8,7 @@ import torch
 from symsharing._checks import check_int
 from symsharing.groups import PermutationGroup
 
-__all__ = ["accuracy", "mse", "score", "metric_name", "invariance_error"]
+__all__ = ["accuracy", "mse", "score", "metric_name", "invariance_error", "is_collapsed", "COLLAPSE_SHARE"]
 
 
 def _check_tensors(outputs, y, metric: str) -> None:
@@ -47,6 +47,20 @@ def metric_name(y: torch.Tensor) -> str:
 def score(outputs: torch.Tensor, y: torch.Tensor) -> float:
     """Accuracy for integer ``y``, MSE for float ``y`` (see ``metric_name``)."""
     return mse(outputs, y) if y.dtype.is_floating_point else accuracy(outputs, y)
+
+
+COLLAPSE_SHARE = 1e-3  # regression: prediction variance below this share of the targets' is constant
+
+
+def is_collapsed(outputs: torch.Tensor, y: torch.Tensor) -> bool:
+    """Whether a model's ``outputs`` on its training inputs are constant: one predicted class for
+    every sample (classification), or predictions whose variance over the samples is below
+    ``COLLAPSE_SHARE`` of the targets' variance (regression, averaged over the outputs)."""
+    _check_tensors(outputs, y, "is_collapsed")
+    if not y.dtype.is_floating_point:
+        return bool(outputs.argmax(dim=1).unique().numel() == 1)
+    spread = outputs.double().var(dim=0, unbiased=False).mean()
+    return bool(spread < COLLAPSE_SHARE * y.double().var(dim=0, unbiased=False).mean())
 
 
 @torch.no_grad()

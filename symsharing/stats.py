@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats
 
 __all__ = ["confidence_interval", "summarize", "sign", "paired_effect", "one_sided_p", "holm",
-           "first_crossing", "exchange_rates", "bootstrap_exchange_rates", "usable"]
+           "first_crossing", "exchange_rates", "bootstrap_exchange_rates", "usable", "hoeffding_margin"]
 
 
 def confidence_interval(values, level: float = 0.95) -> tuple[float, float, float]:
@@ -115,6 +115,18 @@ def holm(p_values) -> np.ndarray:
     return adjusted
 
 
+def hoeffding_margin(n_samples: int, false_alarm: float = 1e-6, tests: int = 1) -> float:
+    """The margin ``t`` by which the mean of ``n_samples`` independent variables in [0, 1] exceeds the
+    mean of their expectations with probability at most ``false_alarm / tests`` (Hoeffding 1963:
+    ``P(mean - E mean >= t) <= exp(-2 n t^2)``, so ``t = sqrt(ln(tests / false_alarm) / (2 n))``);
+    with ``tests`` checks, Bonferroni keeps the chance that any of them fires at most ``false_alarm``."""
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+        raise ValueError(f"n_samples must be a positive int, got {n_samples!r}")
+    if not 0 < false_alarm < 1:
+        raise ValueError(f"false_alarm must lie strictly between 0 and 1, got {false_alarm!r}")
+    return math.sqrt(math.log(max(1, int(tests)) / false_alarm) / (2 * int(n_samples)))
+
+
 def first_crossing(sizes, curve, level: float, *, rising: bool = True, strict: bool = False) -> float:
     """The smallest n at which ``curve`` (one value per size, sizes ascending) reaches ``level``.
 
@@ -142,7 +154,7 @@ def first_crossing(sizes, curve, level: float, *, rising: bool = True, strict: b
     i = int(np.argmax(reached))
     if i == 0:
         return float(sizes[0])
-    if math.isnan(curve[i - 1]):
+    if math.isnan(curve[i - 1]) or curve[i] == level:
         return float(sizes[i])
     fraction = (level - curve[i - 1]) / (curve[i] - curve[i - 1])
     return float(np.exp(np.log(sizes[i - 1]) + fraction * (np.log(sizes[i]) - np.log(sizes[i - 1]))))

@@ -1,6 +1,7 @@
 """Exact ceilings of group-tied classifiers on the ring and grid tasks, orbit ids, and the symmetry ladder."""
 
 import dataclasses
+import math
 
 import pytest
 import torch
@@ -139,3 +140,19 @@ def test_symmetry_ladder_records_name_groups_and_ceilings(monkeypatch):
     assert set(grid["task"]) == {"grid-chiral"} and grid["finding"].str.len().gt(0).all()
     with pytest.raises(ValueError, match="occur on several tasks"):
         analysis.crossover(frame, "mlp", "mlp")
+
+
+def test_population_score_is_exact_and_bounded_by_the_ceiling():
+    class Constant(torch.nn.Module):  # always answers class c
+        def __init__(self, c):
+            super().__init__()
+            self.c = c
+
+        def forward(self, x):
+            return torch.nn.functional.one_hot(torch.full((len(x),), self.c), 2).float()
+
+    X, labels, probabilities = ceilings.finite_inputs(RING)
+    share = float((probabilities * (labels == 1).double()).sum() / probabilities.sum())
+    assert ceilings.population_score(RING, Constant(1)) == pytest.approx(share, abs=1e-12)
+    assert ceilings.population_score(RING, Constant(0)) == pytest.approx(1 - share, abs=1e-12)
+    assert math.isnan(ceilings.population_score(get_task("set"), Constant(0)))

@@ -11,7 +11,6 @@ import torch
 from dask import distributed
 
 import symsharing
-import symsharing.study.runner as experiments
 from symsharing import registry
 from symsharing.__main__ import main
 from symsharing.metrics import score
@@ -47,7 +46,7 @@ def toy_experiment(quick=None, seeds=None):
 
 @pytest.fixture
 def toy(monkeypatch):
-    monkeypatch.setattr(experiments, "EXPERIMENTS", {"toy": (toy_experiment, "book/extending.py")})
+    monkeypatch.setattr(registry, "EXPERIMENTS", {"toy": (toy_experiment, "book/extending.py")})
     monkeypatch.setenv("SYMSHARING_QUICK", "0")  # restored after the test: --quick sets it
 
 

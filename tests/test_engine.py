@@ -211,6 +211,19 @@ def test_fit_many_equals_fit_with_cosine_weight_decay_and_per_model_budgets(dtyp
     assert len(plan_stacks(models, data, batch_size=7, steps=steps, lrs=lrs)) == 4  # one per (steps, lr)
 
 
+def test_warmup_cosine_rises_linearly_then_decays():
+    from symsharing.engine.stacks import WARMUP_SHARE, scheduled_lr
+
+    steps = 200
+    warmup = math.ceil(WARMUP_SHARE * steps)
+    rates = [scheduled_lr(0.1, t, steps, "warmup-cosine") for t in range(steps)]
+    assert rates[0] == pytest.approx(0.1 / warmup) and rates[warmup - 1] == pytest.approx(0.1)
+    assert all(a < b for a, b in zip(rates[:warmup], rates[1:warmup], strict=False))
+    decay = rates[warmup:]
+    assert decay[0] == pytest.approx(0.1) and all(a > b for a, b in zip(decay, decay[1:], strict=False))
+    assert scheduled_lr(0.1, 0, 1, "warmup-cosine") == pytest.approx(0.1)  # one step: no room to warm up
+
+
 def test_cosine_schedule_decays_to_zero_and_constant_is_unchanged():
     from symsharing.engine.stacks import scheduled_lr
 

@@ -8,7 +8,7 @@ import torch
 from scipy import stats
 
 from symsharing.groups import cyclic, symmetric
-from symsharing.metrics import accuracy, invariance_error, metric_name, mse, score
+from symsharing.metrics import accuracy, invariance_error, is_collapsed, metric_name, mse, score
 from symsharing.models import MLP, SharedMLP
 from symsharing.stats import confidence_interval
 
@@ -90,3 +90,15 @@ def test_confidence_interval_drops_nans():
 def test_confidence_interval_bad_level(level):
     with pytest.raises(ValueError, match=r"level must be a number strictly between 0 and 1"):
         confidence_interval([1.0, 2.0], level=level)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_is_collapsed_classification_and_regression(dtype):
+    one_class = torch.tensor([[2.0, 1.0], [3.0, -1.0], [0.5, 0.1]], dtype=dtype)
+    assert is_collapsed(one_class, torch.tensor([0, 1, 1]))
+    assert not is_collapsed(torch.tensor([[2.0, 1.0], [0.0, 1.0]], dtype=dtype), torch.tensor([0, 1]))
+    y = torch.linspace(-1, 1, 50, dtype=dtype)[:, None]  # (50, 1)
+    assert is_collapsed(torch.full_like(y, 0.3) + 1e-3 * y, y)  # variance 1e-6 of the targets'
+    assert not is_collapsed(0.5 * y, y)  # a quarter of the targets' variance
+    with pytest.raises(TypeError, match="is_collapsed: outputs must be a torch.Tensor"):
+        is_collapsed([1.0], y)

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from symsharing import stats
-from symsharing.study import analysis, axes, runner
+from symsharing.study import axes, claims, runner
 from symsharing.study import config as study_config
-from symsharing.study.protocol import Budget, choose_rate, extend_grid, lr_size_for
+from symsharing.study.protocol import Budget, choose_rate, lr_size_for, neighbours_missing, pilot_score
 from symsharing.tasks import get_task
 
 
@@ -31,9 +31,13 @@ def test_full_protocol_meets_the_issue():
     for name in (*study_config.STUDY_AXES, "symmetry-ladder"):
         config = study_config.config_for(name, quick=False)
         training = config.training
-        assert len(config.seeds) >= 10 and training.n_pilots >= 2 and training.schedule == "cosine"
-        assert max(training.lr_grid) / min(training.lr_grid) >= 100  # two decades
+        assert len(config.seeds) >= 10 and training.n_pilots >= 5 and training.schedule == "warmup-cosine"
+        assert max(training.lr_grid) / min(training.lr_grid) >= 50 and training.pilot_steps == 0
+        assert training.max_extensions >= 2  # rounds to refine the grid to neighbours within 2x
     sizes = study_config.config_for("sample-efficiency", quick=False).n_trains
+    assert len(sizes) >= 9 and min(sizes) == 16 and max(sizes) == 4096
+    ring, grid = axes.ladder_configs(quick=False)
+    assert len(grid.seeds) == len(ring.seeds) >= 10
     training = study_config.config_for("sample-efficiency", quick=False).training
     steps = [training.steps_for(n) for n in sizes]
     assert steps == sorted(steps) and steps[-1] > steps[0]  # the budget grows with n
@@ -46,10 +50,14 @@ def test_buckets_pick_the_nearest_size_in_log_n():
         lr_size_for(16, ())
 
 
-def test_edges_extend_by_ten_and_ties_go_to_the_smaller_rate():
-    assert extend_grid((1e-3, 1e-2), 1e-3) == pytest.approx(1e-4)
-    assert extend_grid((1e-3, 3e-3, 1e-2), 1e-2) == pytest.approx(1e-1)
-    assert extend_grid((1e-3, 3e-3, 1e-2), 3e-3) is None
+def test_the_search_refines_to_neighbours_within_2x_and_ties_go_to_the_smaller_rate():
+    # the best rate needs a tried neighbour within 2x on each side; ratio-4 grids are refined
+    assert neighbours_missing((1e-3, 4e-3), 1e-3) == pytest.approx([5e-4, 2e-3])
+    assert neighbours_missing((1e-3, 2e-3, 4e-3), 2e-3) == []
+    assert neighbours_missing((1e-3, 2e-3, 4e-3), 4e-3) == pytest.approx([8e-3])
+    # a rate at which one pilot fails (NaN: diverged or collapsed) is rejected; else the median
+    assert math.isnan(pilot_score([0.9, math.nan, 0.8]))
+    assert pilot_score([0.9, 0.1, 0.8, 0.85, 0.7]) == 0.8
     assert choose_rate({1e-3: 0.9, 3e-3: 0.9, 1e-2: 0.5}, larger_better=True) == 1e-3
     assert choose_rate({1e-3: 0.2, 3e-3: 0.1, 1e-2: math.nan}, larger_better=False) == 3e-3
     assert choose_rate({1e-3: math.nan}, larger_better=True) is None
@@ -61,22 +69,28 @@ ORIGINAL_CONFIG_FOR = study_config.config_for
 def small_config(name):
     config = ORIGINAL_CONFIG_FOR(name, quick=True)
     training = dataclasses.replace(config.training, steps=3, n_test=64, lr_grid=(1e-3, 1e-2), lr_n_train=16,
-                                   max_extensions=1, n_pilots=2, mlp_width=8)
+                                   max_extensions=1, n_pilots=2, mlp_width=8, width_factors=(1, 2))
     tasks = ("ring",) if name == "symmetry-ladder" else ("set",)
     return dataclasses.replace(config, seeds=(0, 1), n_trains=(16, 32), tasks=tasks, training=training)
 
 
-def test_tuning_extends_an_edge_once_and_the_table_has_the_columns(monkeypatch):
+def test_tuning_refines_once_and_the_table_has_the_columns(monkeypatch):
     monkeypatch.setattr(axes, "config_for", lambda name, quick=None, seeds=None: small_config(name))
     table = axes.learning_rates()
     assert list(table.columns) == ["task", "family", "n_train", "width", "lr", "candidates",
                                    "validation_score", "lr_at_edge"]
     candidates = table["candidates"].str.split(";")
-    assert candidates.map(len).isin([2, 3]).all()  # the grid, plus at most one extension
+    # the grid (1e-3, 1e-2) is 10x apart: one round adds the best rate's neighbours at 2x each side;
+    # a target whose every rate failed (3 steps: some pilots collapse) keeps the grid, flagged
+    refined = 0
     for (_, row), tried in zip(table.iterrows(), candidates, strict=True):
         assert f"{row['lr']:g}" in tried
-        if len(tried) == 3:  # extended: the original best was at an edge of (1e-3, 1e-2)
-            assert {"0.0001", "0.1"} & set(tried)
+        if math.isnan(row["validation_score"]):
+            assert len(tried) == 2 and row["lr_at_edge"]
+            continue
+        assert {"0.0005", "0.002"} <= set(tried) or {"0.005", "0.02"} <= set(tried)
+        refined += 1
+    assert refined > 0
 
 
 def test_records_carry_the_protocol_columns(monkeypatch):
@@ -86,6 +100,10 @@ def test_records_carry_the_protocol_columns(monkeypatch):
     assert set(study_config.RECORD_COLUMNS) <= set(frame.columns)
     assert (frame["data_seed"] == frame["seed"]).all() and (frame["init_seed"] == frame["seed"]).all()
     assert (frame["steps_taken"] <= frame["steps"]).all() and (frame["macs"] > 0).all()
+    assert frame["collapsed"].dtype == bool
+    # the width is tuned like the rate: the default or twice it, per family and size bucket
+    for family, default in (("mlp", 8), ("shared", 16)):
+        assert set(frame.loc[frame["family"] == family, "width"]) <= {default, 2 * default}
     variance = runner.target_variance("set")
     np.testing.assert_allclose(frame["normalised_score"], frame["test_score"] / variance)
     assert 0.5 < variance < 1.5  # the sum of the two largest of 8 standard normals
@@ -115,7 +133,7 @@ def test_seed_variance_separates_data_from_initialisation():
                 rows.append({"task": "ring", "family": family, "data_seed": data_seed,
                              "init_seed": 100 * k + data_seed, "metric": "accuracy", "diverged": False,
                              "test_score": 0.8 + data_effect[family] + rng.normal(0, 0.002)})
-    found = analysis.seed_variance_effect(pd.DataFrame(rows), "ring")
+    found = claims.seed_variance_effect(pd.DataFrame(rows), "ring")
     assert found["data_seeds"] == 10 and found["init_seeds"] == 3
     assert found["effect"] > 0.5 and found["low"] > 0 and found["p"] < 0.05  # mlp varies ~5x more
     assert found["components"]["mlp"]["between_data"] > 10 * found["components"]["mlp"]["within_data"]

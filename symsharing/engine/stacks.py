@@ -40,7 +40,8 @@ from symsharing.models import MLP, SharedMLP, l2_penalty
 __all__ = ["check_targets", "make_adam", "retain_freed_memory", "stacked_loss", "train_stack", "SCHEDULES",
            "scheduled_lr"]
 
-SCHEDULES = ("constant", "cosine")
+SCHEDULES = ("constant", "cosine", "warmup-cosine")
+WARMUP_SHARE = 0.1  # "warmup-cosine": the rate rises linearly over this share of the steps
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters, <malloc.h>
 _allocator_tuned: bool | None = None
@@ -76,8 +77,19 @@ def make_adam(params, lr: float, weight_decay: float = 0.0) -> torch.optim.Optim
 
 
 def scheduled_lr(lr: float, step: int, steps: int, schedule: str) -> float:
-    """The learning rate of step ``step`` (0-based) of ``steps``: constant, or cosine decay from ``lr``
-    at step 0 towards 0 after the last step (``lr * (1 + cos(pi * step / steps)) / 2``)."""
+    """The learning rate of step ``step`` (0-based) of ``steps``: constant; cosine decay from ``lr``
+    at step 0 towards 0 after the last step (``lr * (1 + cos(pi * step / steps)) / 2``); or
+    ``warmup-cosine``: a linear rise over the first ``w = ceil(WARMUP_SHARE * steps)`` steps
+    (``lr * (step + 1) / w``), then the cosine decay over the rest. Warm-up keeps Adam's first
+    steps, taken while its second-moment estimate is still noisy, small (Liu et al. 2020, "On the
+    Variance of the Adaptive Learning Rate and Beyond"): the first Adam step moves every parameter by
+    about ``lr`` whatever its gradient's size, and a few such steps can push a whole tied channel
+    below zero for good (docs/design.md, collapse)."""
+    if schedule == "warmup-cosine":
+        warmup = math.ceil(WARMUP_SHARE * steps)
+        if step < warmup:
+            return lr * (step + 1) / warmup
+        return lr * 0.5 * (1.0 + math.cos(math.pi * (step - warmup) / max(1, steps - warmup)))
     if schedule == "cosine":
         return lr * 0.5 * (1.0 + math.cos(math.pi * step / steps))
     return lr

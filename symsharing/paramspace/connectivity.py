@@ -158,8 +158,9 @@ def chapter_config(dataset: str, quick: bool | None = None) -> dict:
               "fixed_std": 0.5, "n_train": 1000, "n_test": 1000, "n_points": 25 if not quick else 13,
               "shared_channels": 16}
     if dataset == "digits":
-        # 10 pairs: the paired tests of Lim et al.'s ordering (lmc_study.ordering_tests) need them
-        return {**config, "steps": 300 if quick else 1000, "n_fixed": 16, "n_pairs": 3 if quick else 10}
+        # 30 pairs: the paired tests of Lim et al.'s ordering (lmc_study.ordering_tests) need 17-29
+        # to detect the paper's own gaps
+        return {**config, "steps": 300 if quick else 1000, "n_fixed": 16, "n_pairs": 3 if quick else 30}
     if dataset == "ring":
         return {**config, "steps": 200 if quick else 1000, "n_fixed": 4, "n_train": 4000}
     raise KeyError(f"no chapter configuration for {dataset!r}; expected 'digits' or 'ring'")

@@ -287,7 +287,8 @@ def study_config(quick: bool | None = None) -> dict:
                 "lim_epochs": 2, "ablation_pairs": 2, "ablation_steps": 60, "widths": (8, 16, 32),
                 "width_pairs": 2, "width_epochs": 2, "large_width": 16, "channels": (4, 16),
                 "channel_pairs": 2, "n_points": 9}
-    return {"reproduction_width": 512, "reproduction_pairs": 2, "ordering_pairs": 10, "ordering_width": 64,
+    # 30 pairs per arm in the ordering tests: 17-29 are needed to detect Lim et al.'s own gaps
+    return {"reproduction_width": 512, "reproduction_pairs": 2, "ordering_pairs": 30, "ordering_width": 64,
             "lim_epochs": 25, "ablation_pairs": 3, "ablation_steps": None,
             "widths": (16, 32, 64, 128, 256, 512),
             "width_pairs": 2, "width_epochs": 25, "large_width": 128, "channels": (4, 8, 16),

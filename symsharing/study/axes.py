@@ -15,7 +15,7 @@ from symsharing.engine.pool import worker_count
 from symsharing.models import count_parameters
 from symsharing.study.config import STUDY_AXES, AxisConfig, config_for
 from symsharing.study.families import build_model, families_for, ladder_groups, training_family
-from symsharing.study.runner import frame_of, train_units, tune_learning_rates
+from symsharing.study.runner import chosen_widths, frame_of, train_units, tune_learning_rates
 from symsharing.tasks import Task, get_task
 from symsharing.train import one_thread
 
@@ -35,10 +35,12 @@ MIN_DENSE_WIDTH = 4  # no dense network narrower than this in the parameter-effi
 def experiment_units(config: AxisConfig, task: Task) -> list[tuple]:
     """The units ``(family, width, n_train[, group])`` an experiment trains on ``task``.
 
-    Size sweeps: every trained family at its default width and every size. Parameter efficiency:
+    Size sweeps: every trained family at every size, at the width the tuning chose for the size's
+    bucket (``runner.chosen_widths``). Parameter efficiency:
     the shared families at each channel count of ``shared_widths``, the dense families at the width
     whose parameter count matches the shared model's (at least ``MIN_DENSE_WIDTH``). Symmetry
-    ladder: the MLP and the shared model tied by each group of ``ladder_groups``.
+    ladder: the MLP and the shared model tied by each group of ``ladder_groups``, all at their
+    default widths (the groups are compared on one architecture).
     """
     training, name = config.training, task.name
     if config.experiment == "parameter-efficiency":
@@ -56,8 +58,9 @@ def experiment_units(config: AxisConfig, task: Task) -> list[tuple]:
             units += [("shared", training.width(name, "shared"), n_train, group)
                       for group in ladder_groups(task)]
         return units
-    return [(family, training.width(name, family), n_train)
-            for n_train in config.n_trains for family in _trained(task, config.families)]
+    families = _trained(task, config.families)
+    widths = chosen_widths(task, training, families, config.n_trains)
+    return [(family, widths[family, n_train], n_train) for n_train in config.n_trains for family in families]
 
 
 def size_sweep(config: AxisConfig) -> pd.DataFrame:
@@ -66,7 +69,7 @@ def size_sweep(config: AxisConfig) -> pd.DataFrame:
     With more than one worker the tasks run in threads of this process, so that the workers train
     one task's stacks while another task tunes or scores (no core waits at the end of each task's
     calls); the records are the same as one task after another."""
-    data = "orbit-shift" if config.experiment == "robustness" else "iid"
+    data = {"robustness": "orbit-shift", "seed-variance": "common-test"}.get(config.experiment, "iid")
 
     def records(name: str) -> list[dict]:
         task = get_task(name)
@@ -118,17 +121,11 @@ def parameter_efficiency(quick: bool | None = None, seeds=None) -> pd.DataFrame:
 GRID_LADDER_TASK = "grid-chiral"
 
 
-# The grid variant's ladder is cheaper than the ring's, to fit the book's time budget: the first
-# GRID_LADDER_SEEDS of the ring's seeds, the ring's sizes from GRID_LADDER_MIN_N up (at n = 16 there
-# are about two images per class and every arm is near chance), and each family's rate tuned once
-# (at n = 256, one pilot seed) instead of per size bucket with two.
-GRID_LADDER_SEEDS = 3
-
-
+# The grid variant's ladder runs the ring's protocol (seeds, tuning) on the ring's sizes from
+# GRID_LADDER_MIN_N up: at n = 16 there are about two images per class and every arm is near chance.
+GRID_LADDER_SEEDS = 10
 GRID_LADDER_MIN_N = 64
-
-
-GRID_LADDER_TUNING = {"lr_sizes": (256,), "n_pilots": 1}
+GRID_LADDER_TUNING: dict = {}
 
 
 def ladder_configs(quick: bool | None = None, seeds=None) -> tuple[AxisConfig, AxisConfig]:
@@ -155,14 +152,15 @@ ABLATION_SCALE = 4  # the budget ablation trains this many times longer
 
 
 def budget_ablation(quick: bool | None = None, seeds=None) -> pd.DataFrame:
-    """``mlp`` and ``shared`` on the ring task at the smallest and largest sample-efficiency size,
-    trained with ``ABLATION_SCALE`` times the budget at the rates tuned for the normal one: does any
-    verdict change when every model trains longer? (One task: the budget of the full build.)"""
+    """``mlp``, ``mlp+aug`` and ``shared`` on every task at the largest sample-efficiency size (where
+    a budget that grows with n is capped), trained with ``ABLATION_SCALE`` times the budget at the
+    rates and widths tuned for the normal one: is the large-n end converged, i.e. does any endpoint
+    move beyond its interval when every model trains longer?"""
     config = config_for("sample-efficiency", quick, seeds)
-    sizes = (min(config.n_trains), max(config.n_trains))
     longer = dataclasses.replace(config.training, budget_scale=ABLATION_SCALE)
-    return size_sweep(dataclasses.replace(config, experiment="budget-ablation", n_trains=sizes,
-                                          tasks=("ring",), families=("mlp", "shared"), training=longer))
+    return size_sweep(dataclasses.replace(config, experiment="budget-ablation",
+                                          n_trains=(max(config.n_trains),),
+                                          families=("mlp", "mlp+aug", "shared"), training=longer))
 
 
 INIT_REPLICATES = 3  # initialisation seeds per data seed in claim 1b's design

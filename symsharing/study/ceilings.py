@@ -16,6 +16,8 @@ task's group (or a subgroup of it) has ceiling 1: labels are constant on its orb
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
 from symsharing.groups import PermutationGroup
@@ -23,7 +25,7 @@ from symsharing.study.orbits import orbit_ids
 from symsharing.tasks import GridTask, RingTask, Task
 
 __all__ = ["ring_inputs", "input_probabilities", "finite_inputs", "has_finite_inputs", "ceiling",
-           "label_mixing"]
+           "label_mixing", "population_score"]
 
 
 
@@ -97,3 +99,21 @@ def label_mixing(task: Task, group: PermutationGroup, split: str = "test") -> fl
     mass = _orbit_label_mass(group, X, labels, probabilities)
     mixed = (mass > 0).sum(dim=1) > 1  # (orbits,)
     return float(mass[mixed].sum() / mass.sum())
+
+
+@functools.lru_cache(maxsize=4)
+def _ring_population(task: RingTask) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    return finite_inputs(task)
+
+
+@torch.no_grad()
+def population_score(task: Task, model) -> float:
+    """A classifier's exact accuracy on the ring task's test distribution: every one of the 2^16
+    inputs scored with its probability (``finite_inputs``), so that it can be held against the exact
+    ``ceiling`` with no sampling error. NaN for other tasks (the grid tasks' noisy pixels are not
+    enumerable: their test accuracy is held against the ceiling by a concentration bound)."""
+    if not isinstance(task, RingTask):
+        return float("nan")
+    X, labels, probabilities = _ring_population(task)
+    correct = model(X).argmax(dim=1) == labels  # (2^16,)
+    return float((probabilities * correct.double()).sum() / probabilities.sum())

@@ -24,8 +24,6 @@ from symsharing.study.protocol import Budget, lr_size_for
 
 __all__ = ["RECORD_COLUMNS", "PROTOCOL_COLUMNS", "EXTRA_COLUMNS", "TrainingConfig", "AxisConfig",
            "config_for", "RESULTS_DIR", "STUDY_AXES", "TEST_SEED_OFFSET", "VALIDATION_SEED", "DTYPE"]
-
-
 RECORD_COLUMNS = ["experiment", "task", "family", "seed", "n_train", "width", "n_params", "steps", "lr",
                   "batch_size", "metric", "train_loss", "test_score", "test_score_transformed",
                   "invariance_error", "ood_score", "diverged", "seconds", "device", "dtype",
@@ -34,26 +32,14 @@ RECORD_COLUMNS = ["experiment", "task", "family", "seed", "n_train", "width", "n
 
 # study protocol v2 and the symmetry tests
 PROTOCOL_COLUMNS = ["steps_taken", "data_seed", "init_seed", "macs", "activations", "normalised_score",
-                    "group", "ceiling"]
-
-
-EXTRA_COLUMNS = ["train_score", "generalization_gap", "normalised_ood_score", "unseen_orbit_score",
-                 "unseen_orbit_share", "slice_score", "orbit_rest_score", "orbit_consistency",
-                 "orbit_worst_score", "orbit_exact"]
-
-
+                    "group", "ceiling", "collapsed"]
+EXTRA_COLUMNS = ["population_score", "train_score", "generalization_gap", "normalised_ood_score",
+                 "unseen_orbit_score", "unseen_orbit_share", "slice_score", "orbit_rest_score",
+                 "orbit_consistency", "orbit_worst_score", "orbit_exact"]
 TEST_SEED_OFFSET = 10_000
-
-
 DTYPE = "float32"
-
-
 RESULTS_DIR = PROJECT_ROOT / "results"  # the results CSVs that `make book` leaves
-
-
 DEVICE = "cpu"  # the book's default training device (settings.device(): --device, SYMSHARING_DEVICE)
-
-
 VALIDATION_SEED = 20_000  # the tuning's validation set: outside every training, pilot and test seed
 
 
@@ -62,10 +48,13 @@ class TrainingConfig:
     """How every model is trained, tuned and scored (shared by all axes); see ``protocol``.
 
     ``steps`` is the fewest Adam steps at any size; with ``epochs > 0`` a model on n samples gets
-    ``clip(epochs * ceil(n / batch_size), steps, max_steps)``. ``schedule`` decays the rate.
-    Tuning: the rate of ``lr_grid`` (extended at an edge at most ``max_extensions`` times) with the
-    best mean validation score over ``n_pilots`` pilot runs (seeds ``lr_seed + i``) at the
-    representative size of the run's bucket, the nearest of ``lr_sizes`` (default: ``lr_n_train``).
+    ``clip(epochs * ceil(n / batch_size), steps, max_steps)``. ``schedule`` shapes the rate.
+    Tuning (``protocol``): per width, the rate searched from ``lr_grid`` (at most ``max_extensions``
+    rounds of refinement) with the best median validation score over ``n_pilots`` pilot runs (seeds
+    ``lr_seed + i``) at the representative size of the run's bucket, the nearest of ``lr_sizes``
+    (default: ``lr_n_train``); then the width of ``width_factors`` times the default width whose
+    tuned rate scores best (``runner.chosen_width``): width is tuned like the learning rate, by one
+    rule for every family.
     """
 
     steps: int = 400
@@ -85,6 +74,7 @@ class TrainingConfig:
     max_extensions: int = 0
     budget_scale: int = 1
     pilot_steps: int = 0
+    width_factors: tuple[int, ...] = (1,)
 
     @property
     def budget(self) -> Budget:
@@ -119,6 +109,10 @@ class TrainingConfig:
                 f"rate) with the best mean validation score over {self.n_pilots} pilot run(s), on "
                 f"{self.n_test} validation samples drawn apart from every training and test set.")
 
+    def widths(self, task: str, family: str) -> tuple[int, ...]:
+        """The widths the tuning chooses from: ``width_factors`` times the default width."""
+        return tuple(factor * self.width(task, family) for factor in self.width_factors)
+
     def width(self, task: str, family: str) -> int:
         """Hidden width (dense families) or channel count (shared families) at the default size."""
         if training_family(family) in ("mlp", "mlp+aug"):
@@ -138,32 +132,26 @@ class AxisConfig:
     families: tuple[str, ...] = FAMILIES
     shared_widths: tuple[tuple[str, tuple[int, ...]], ...] = ()
     training: TrainingConfig = field(default_factory=TrainingConfig)
+_QUICK_TRAINING = TrainingConfig(steps=100, n_test=256, lr_grid=(4e-3, 1.6e-2), lr_n_train=128,
+                                 schedule="warmup-cosine", n_pilots=2)
 
 
-_QUICK_TRAINING = TrainingConfig(steps=100, n_test=256, lr_grid=(3e-3, 1e-2), lr_n_train=128,
-                                 schedule="cosine")
-
-
-# The study protocol v2: budgets that grow with n, cosine decay, rates tuned per size bucket on a
-# two-decade grid with two pilot seeds, ten seeds per cell.
-_FULL_TRAINING = TrainingConfig(steps=400, epochs=30, max_steps=800, schedule="cosine",
-                                lr_grid=(3e-4, 1e-3, 3e-3, 1e-2, 3e-2), n_pilots=2, lr_sizes=(32, 256, 2048),
-                                max_extensions=2, pilot_steps=300)
-
-
+# The study protocol v3: budgets that grow with n, a linear warm-up then cosine decay; per size
+# bucket and width, the rate searched on a log grid (factor 4) refined until it has tried
+# neighbours within 2x, five pilots at the real budget (median; a rate at which one collapses is
+# rejected); the width (default or twice it) tuned the same way for every family; ten seeds.
+_FULL_TRAINING = TrainingConfig(steps=400, epochs=30, max_steps=800, schedule="warmup-cosine",
+                                lr_grid=(1e-3, 4e-3, 1.6e-2, 6.4e-2), n_pilots=5,
+                                lr_sizes=(32, 256, 2048), max_extensions=4, width_factors=(1, 2))
 _FULL_SEEDS = tuple(range(10))
+_FULL_SIZES = tuple(16 * 2**k for k in range(9))  # 16, 32, ..., 4096
 
 
 # The orbit shift compares sharing with the MLP and with what augmentation can do; the controls
 # (subgroup, wrong group) are the sample-efficiency chapter's.
 _ROBUSTNESS_FAMILIES = ("mlp", "mlp+aug", "mlp+aug+avg", "shared")
-
-
 _FULL_WIDTHS = (("set", (4, 8, 16, 32, 64)), ("ring", (2, 4, 8, 12, 16)), ("grid", (2, 3, 4, 6, 8)))
-
-
 _QUICK_WIDTHS = (("set", (4, 16)), ("ring", (4, 8)), ("grid", (2, 4)))
-
 
 _CONFIGS = {
     ("robustness", False): AxisConfig("robustness", _FULL_SEEDS, (64, 256, 1024),
@@ -171,10 +159,10 @@ _CONFIGS = {
     ("robustness", True): AxisConfig("robustness", (0, 1), (64, 256), families=_ROBUSTNESS_FAMILIES,
                                      training=_QUICK_TRAINING),
     ("sample-efficiency", False): AxisConfig("sample-efficiency", _FULL_SEEDS,
-                                             tuple(16 * 4**k for k in range(5)), training=_FULL_TRAINING),
+                                             _FULL_SIZES, training=_FULL_TRAINING),
     ("sample-efficiency", True): AxisConfig("sample-efficiency", (0, 1), (16, 64, 256, 1024),
                                             training=_QUICK_TRAINING),
-    ("parameter-efficiency", False): AxisConfig("parameter-efficiency", _FULL_SEEDS, (256,),
+    ("parameter-efficiency", False): AxisConfig("parameter-efficiency", _FULL_SEEDS, (64, 256, 1024),
                                                 families=("mlp", "shared"), shared_widths=_FULL_WIDTHS,
                                                 training=_FULL_TRAINING),
     ("parameter-efficiency", True): AxisConfig("parameter-efficiency", (0, 1), (256,),
@@ -183,7 +171,7 @@ _CONFIGS = {
     ("generalization", False): AxisConfig("generalization", _FULL_SEEDS, (64, 256, 1024),
                                           training=_FULL_TRAINING),
     ("generalization", True): AxisConfig("generalization", (0, 1), (64, 256), training=_QUICK_TRAINING),
-    ("symmetry-ladder", False): AxisConfig("symmetry-ladder", _FULL_SEEDS, (16, 64, 256, 1024, 4096),
+    ("symmetry-ladder", False): AxisConfig("symmetry-ladder", _FULL_SEEDS, tuple(16 * 4**k for k in range(5)),
                                            tasks=("ring",), families=("mlp", "shared"),
                                            training=_FULL_TRAINING),
     ("seed-variance", False): AxisConfig("seed-variance", _FULL_SEEDS, (256,), families=("mlp", "shared"),

@@ -6,21 +6,24 @@ the learning rate decayed to zero by a cosine schedule, so that every size is tr
 convergence rather than for one budget tuned for the middle of the sweep.
 
 **Tuning** ("oracle" protocol: the validation data come from outside the ``n`` training samples,
-as in most benchmark studies). The rate of each (task, family, width, size bucket) is the rate of a
-log grid with the best mean validation score over ``n_pilots`` pilot runs, each on its own pilot
-training set of the bucket's representative size and scored on one validation set shared by
-every family; pilot data and validation data are drawn from seeds outside the study's training
-and test seeds. When the best rate sits at an edge of the grid, the grid is extended by a factor
-of 10 at that edge (at most ``max_extensions`` times); ties go to the smaller rate; a rate still
-at an edge after that is flagged (``lr_at_edge``). A diverged pilot scores NaN and is never chosen.
+as in most benchmark studies). The rate of each (task, family, width, size bucket) is the rate with
+the best *median* validation score over ``n_pilots`` pilot runs, each trained for the real budget
+on its own pilot training set of the bucket's representative size and scored on one validation
+set shared by every family; pilot data and validation data are drawn from seeds outside the
+study's training and test seeds. A rate at which any pilot diverges or collapses (constant output)
+is rejected. The search starts from a coarse log grid and, round after round, adds the rates that
+the best one lacks as neighbours within a factor of 2 on either side (``neighbours_missing``), at
+most ``max_extensions`` rounds: the chosen rate ends interior, with a tried rate within 2x on each
+side, or is flagged (``lr_at_edge``). Ties go to the smaller rate.
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass
 
-__all__ = ["Budget", "lr_size_for", "extend_grid", "choose_rate"]
+__all__ = ["Budget", "lr_size_for", "neighbours_missing", "pilot_score", "choose_rate"]
 
 
 @dataclass(frozen=True)
@@ -53,13 +56,24 @@ def lr_size_for(n_train: int, lr_sizes: tuple[int, ...]) -> int:
     return min(lr_sizes, key=lambda size: (abs(math.log(n_train) - math.log(size)), size))
 
 
-def extend_grid(grid: tuple[float, ...], best: float) -> float | None:
-    """The rate to add when ``best`` sits at an edge of ``grid``: 10x beyond that edge; else None."""
-    if best == min(grid):
-        return min(grid) / 10
-    if best == max(grid):
-        return max(grid) * 10
-    return None
+def neighbours_missing(tried, best: float, margin: float = 2.0) -> list[float]:
+    """The rates to try next so that ``best`` has a tried neighbour within ``margin`` times on each
+    side: ``best / margin`` when no tried rate lies in ``[best / margin, best)``, ``best * margin``
+    when none lies in ``(best, best * margin]``; an empty list when ``best`` is interior with that
+    margin (the search is done)."""
+    tolerance = 1 + 1e-9
+    lower = [rate for rate in tried if best / (margin * tolerance) <= rate < best]
+    upper = [rate for rate in tried if best < rate <= best * margin * tolerance]
+    return ([] if lower else [best / margin]) + ([] if upper else [best * margin])
+
+
+def pilot_score(scores) -> float:
+    """A rate's score from its pilots: the median, or NaN when any pilot diverged or collapsed (NaN):
+    a rate at which one pilot fails is rejected."""
+    values = [float(score) for score in scores]
+    if not values or any(value != value for value in values):
+        return float("nan")
+    return float(statistics.median(values))
 
 
 def choose_rate(scores: dict[float, float], larger_better: bool) -> float | None:

@@ -18,7 +18,7 @@ import torch
 from symsharing import settings
 from symsharing.engine import cache
 from symsharing.groups import PermutationGroup
-from symsharing.metrics import invariance_error, metric_name, score
+from symsharing.metrics import invariance_error, is_collapsed, metric_name, score
 from symsharing.models import count_activations, count_macs, count_parameters
 from symsharing.study import ceilings, orbits
 from symsharing.study.config import (
@@ -38,11 +38,12 @@ from symsharing.study.families import (
     sharing_group,
     training_family,
 )
-from symsharing.study.protocol import choose_rate, extend_grid
+from symsharing.study.protocol import choose_rate, neighbours_missing, pilot_score
 from symsharing.tasks import Task, get_task
 from symsharing.train import fit_many, loss_function, one_thread, seed_everything
 
-__all__ = ["tune_learning_rates", "train_units", "target_variance", "normalised", "ring_ceiling",
+__all__ = ["tune_learning_rates", "chosen_widths", "train_units", "target_variance", "normalised",
+           "ring_ceiling",
            "write_results", "INIT_LOCK", "DATA_KINDS"]
 
 
@@ -64,15 +65,16 @@ def tune_learning_rates(task: Task, training: TrainingConfig, targets) -> dict[t
     """The tuned rate of each target ``(trained family, width, lr_size)`` (see ``protocol``): a dict
     target -> ``{"lr", "candidates", "scores", "validation_score", "lr_at_edge"}``, cached per target.
 
-    Every pilot of a round (all targets, rates and pilot seeds) is trained in one ``fit_many`` call;
-    a target whose best rate sits at an edge of what it tried gets one more rate in the next round.
+    Every pilot of a round (all targets, rates and pilot seeds) is trained in one ``fit_many`` call
+    and scored in the worker that trained it; a target whose best rate lacks a tried neighbour
+    within 2x on a side gets it in the next round (``protocol.neighbours_missing``).
     """
     results, pending = {}, {}
     for target in dict.fromkeys(targets):
         key = _tuning_key(task, *target, training)
         payload = cache.load_entry(cache.entry_path(key, "learning-rates"), key)
         if payload is None:
-            pending[target] = {"key": key, "scores": {}, "extensions": 0}
+            pending[target] = {"key": key, "scores": {}, "pilots": {}, "extensions": 0}
         else:
             results[target] = payload
     if not pending:
@@ -97,32 +99,60 @@ def tune_learning_rates(task: Task, training: TrainingConfig, targets) -> dict[t
                              steps=[training.pilot_steps_for(target[2]) for target, _, _ in jobs],
                              lr=[lr for _, lr, _ in jobs], batch_size=training.batch_size,
                              seeds=[seed for _, _, seed in jobs], augment_groups=groups,
-                             schedule=training.schedule, device=settings.device())
-        scores: dict[tuple, list[float]] = {}
-        for (target, lr, _), model, history in zip(jobs, models, histories, strict=True):
-            with torch.no_grad():
-                value = float("nan") if history["diverged"] else score(model(X_val), y_val)
-            scores.setdefault((target, lr), []).append(value)
-        for (target, lr), values in scores.items():
-            pending[target]["scores"][lr] = float(sum(values) / len(values))
+                             schedule=training.schedule, device=settings.device(),
+                             evaluators=[functools.partial(_pilot_value, train=datum,
+                                                           validation=(X_val, y_val)) for datum in data])
+        for (target, lr, _), history in zip(jobs, histories, strict=True):
+            pending[target]["pilots"].setdefault(lr, []).append(history["evaluation"])
         trying = {}
         for target in list(pending):
             state = pending[target]
+            state["scores"] = {lr: pilot_score(values) for lr, values in state["pilots"].items()}
             best = choose_rate(state["scores"], larger_better)
             tried = tuple(sorted(state["scores"]))
-            extra = extend_grid(tried, best) if best is not None else None
-            if extra is not None and state["extensions"] < training.max_extensions:
+            missing = [rate for rate in neighbours_missing(tried, best) if rate not in tried] if best else []
+            if missing and state["extensions"] < training.max_extensions:
                 state["extensions"] += 1
-                trying[target] = [extra]
+                trying[target] = missing
                 continue
             chosen = best if best is not None else tried[0]
             payload = {"lr": chosen, "candidates": list(tried), "scores": [state["scores"][r] for r in tried],
                        "validation_score": state["scores"][chosen],
-                       "lr_at_edge": len(tried) > 1 and chosen in (tried[0], tried[-1])}
+                       "pilot_scores": [state["pilots"][r] for r in tried],
+                       "lr_at_edge": bool(missing) or best is None}
             cache.store_entry(cache.entry_path(state["key"], "learning-rates"), state["key"], payload)
             results[target] = payload
             del pending[target]
     return results
+
+
+def chosen_widths(task: Task, training: TrainingConfig, families, n_trains) -> dict[tuple, int]:
+    """``(trained family, n_train) -> width``: of ``training.widths``, the width whose tuned rate has
+    the best validation score at the bucket of ``n_train`` (ties to the smaller width); every
+    candidate of every family and bucket is tuned in one batch (``tune_learning_rates``)."""
+    targets = {(family, n): [(family, width, training.lr_size(n))
+                             for width in training.widths(task.name, family)]
+               for family in families for n in n_trains}
+    tuned = tune_learning_rates(task, training, [t for options in targets.values() for t in options])
+    larger_better = task.kind == "classification"
+    chosen = {}
+    for (family, n), options in targets.items():
+        scores = {target[1]: tuned[target]["validation_score"] for target in options}
+        finite = {width: value for width, value in scores.items() if value == value}
+        if not finite:
+            chosen[family, n] = options[0][1]
+            continue
+        best = max(finite.values()) if larger_better else min(finite.values())
+        chosen[family, n] = min(width for width, value in finite.items() if value == best)
+    return chosen
+
+
+@torch.no_grad()
+def _pilot_value(model, history: dict, *, train, validation) -> float:
+    """A pilot's validation score; NaN when it diverged or collapsed (its rate is then rejected)."""
+    if history["diverged"] or is_collapsed(model(train[0]), train[1]):
+        return float("nan")
+    return score(model(validation[0]), validation[1])
 
 
 @torch.no_grad()
@@ -135,7 +165,8 @@ def _evaluate(task: Task, family: str, trained, data: dict, seed: int) -> dict:
     metric = metric_name(y)
     gap = train_score - test_score if metric == "accuracy" else test_score - train_score
     return {"metric": metric, "train_loss": float(loss_function(train_outputs, y)),
-            "train_score": train_score,
+            "train_score": train_score, "collapsed": is_collapsed(train_outputs, y),
+            "population_score": ceilings.population_score(task, model),
             "test_score": test_score, "generalization_gap": gap,
             "test_score_transformed": score(model(data["moved"][0]), data["moved"][1]),
             "invariance_error": invariance_error(model, task.group, data["test"][0], seed=seed,
@@ -172,15 +203,22 @@ def _orbit_shift_datasets(task: Task, n_train: int, seed: int, n_test: int) -> d
             "slice": (orbits.canonicalize(task.group, X_test), y_test)}
 
 
-def _datasets(task: Task, n_train: int, seed: int, n_test: int) -> dict:
-    """Training, test, moved-test and OOD sets of data seed ``seed``."""
-    X_test, y_test = task.sample(n_test, TEST_SEED_OFFSET + seed)
+def _datasets(task: Task, n_train: int, seed: int, n_test: int, test_seed: int | None = None) -> dict:
+    """Training, test, moved-test and OOD sets of data seed ``seed`` (the test set of ``test_seed``,
+    by default ``TEST_SEED_OFFSET + seed``: its own)."""
+    X_test, y_test = task.sample(n_test, TEST_SEED_OFFSET + seed if test_seed is None else test_seed)
     elements = task.group.random_elements(n_test, torch.Generator().manual_seed(seed))  # (n_test, n)
     return {"train": task.sample(n_train, seed), "test": (X_test, y_test),
             "moved": (task.group.act(elements, X_test), y_test), "ood": task.sample_ood(n_test, seed)}
 
 
-DATA_KINDS = {"iid": _datasets, "orbit-shift": _orbit_shift_datasets}
+def _common_test_datasets(task: Task, n_train: int, seed: int, n_test: int) -> dict:
+    """``_datasets`` with one test set for every seed (``TEST_SEED_OFFSET``): differences between
+    seeds are then differences between trained models, not between test samples (claim 1b)."""
+    return _datasets(task, n_train, seed, n_test, test_seed=TEST_SEED_OFFSET)
+
+
+DATA_KINDS = {"iid": _datasets, "orbit-shift": _orbit_shift_datasets, "common-test": _common_test_datasets}
 
 
 # Models are initialised from torch's global random state: one thread at a time seeds and builds.
@@ -341,7 +379,8 @@ def _unit_rows(model, history: dict, *, task: Task, entry, datum: dict, plan: tu
         metrics["normalised_ood_score"] = normalised(task, metrics["ood_score"], "ood")
         row["seconds"] = trained_seconds + time.perf_counter() - scoring
         if row["diverged"]:  # reported, never averaged: every score of a diverged run is NaN
-            metrics = {k: (v if k == "metric" else float("nan")) for k, v in metrics.items()}
+            metrics = {k: (v if k == "metric" else False if k == "collapsed" else float("nan"))
+                       for k, v in metrics.items()}
         rows.append({**row, **metrics})
     return rows
 
