@@ -19,6 +19,19 @@
 # it carry the learned rule to inputs from outside the training distribution? Claim 2 of the main
 # study {cite}`kim2025sharing` is that sharing improves generalization.
 #
+# **Answer.** At n = {glue:text}`gen_reference_n`, sharing shrinks the train–test gap (MLP's gap minus the
+# shared model's, normalised, paired by seed, mean [95 % interval]) by {glue:text}`gen_set_gap`
+# on the set task ({glue:text}`gen_set_gap_verdict`), {glue:text}`gen_ring_gap` on the ring task
+# ({glue:text}`gen_ring_gap_verdict`) and {glue:text}`gen_grid_gap` on the grid task
+# ({glue:text}`gen_grid_gap_verdict`). Under the symmetry-related shift its advantage on unseen
+# poses is {glue:text}`gen_set_orbit` ({glue:text}`gen_set_orbit_verdict`),
+# {glue:text}`gen_ring_orbit` ({glue:text}`gen_ring_orbit_verdict`) and {glue:text}`gen_grid_orbit`
+# ({glue:text}`gen_grid_orbit_verdict`); under the shifts unrelated to the symmetry it is
+# {glue:text}`gen_set_ood` ({glue:text}`gen_set_ood_verdict`), {glue:text}`gen_ring_ood`
+# ({glue:text}`gen_ring_ood_verdict`) and {glue:text}`gen_grid_ood`
+# ({glue:text}`gen_grid_ood_verdict`). Sharing is built for the first kind of shift; nothing in it
+# speaks to the second.
+#
 # **Protocol.** Every family on the three tasks at three training-set sizes, trained and scored as
 # in the other chapters. The train–test gap is train accuracy minus test accuracy (classification)
 # or test MSE minus train MSE (regression): positive means the model does better on its training
@@ -134,21 +147,6 @@ unseen = unseen.groupby(["task", "family"])[["unseen_orbit_share", "unseen_orbit
 glue("tab_unseen", plots.table(unseen), display=False)
 
 # %% [markdown]
-# ## Answer
-#
-# At n = {glue:text}`gen_reference_n`, sharing shrinks the train–test gap (MLP's gap minus the
-# shared model's, normalised, paired by seed, mean [95 % interval]) by {glue:text}`gen_set_gap`
-# on the set task ({glue:text}`gen_set_gap_verdict`), {glue:text}`gen_ring_gap` on the ring task
-# ({glue:text}`gen_ring_gap_verdict`) and {glue:text}`gen_grid_gap` on the grid task
-# ({glue:text}`gen_grid_gap_verdict`). Under the symmetry-related shift its advantage on unseen
-# poses is {glue:text}`gen_set_orbit` ({glue:text}`gen_set_orbit_verdict`),
-# {glue:text}`gen_ring_orbit` ({glue:text}`gen_ring_orbit_verdict`) and {glue:text}`gen_grid_orbit`
-# ({glue:text}`gen_grid_orbit_verdict`); under the shifts unrelated to the symmetry it is
-# {glue:text}`gen_set_ood` ({glue:text}`gen_set_ood_verdict`), {glue:text}`gen_ring_ood`
-# ({glue:text}`gen_ring_ood_verdict`) and {glue:text}`gen_grid_ood`
-# ({glue:text}`gen_grid_ood_verdict`). Sharing is built for the first kind of shift; nothing in it
-# speaks to the second.
-#
 # ```{glue:figure} tab_unseen
 # :name: tab-unseen
 #
