@@ -47,7 +47,7 @@ from symsharing.settings import cache_dir, is_quick
 from symsharing.study.analysis import study_seconds
 from symsharing.study.axes import learning_rates
 from symsharing.study.runner import write_results
-from symsharing.theory.linear import linear_calibration
+from symsharing.theory.calibration import linear_calibration
 
 mode = "quick" if is_quick() else "full"
 records = run_all()

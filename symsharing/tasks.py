@@ -337,10 +337,15 @@ class LinearTask:
         """The same task (same ``θ_G``, ``θ_⊥``) with another symmetry-breaking strength."""
         return LinearTask(self.name, self.group, self.sigma, epsilon, self.theta_seed)
 
-    def sample(self, n: int, seed: int, dtype=torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
-        """``n`` samples ``(X [n, d], y [n, 1])``; nested in ``n`` like the study's tasks."""
+    def sample(self, n: int, seed: int, dtype=torch.float32, *,
+               nested: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+        """``n`` samples ``(X [n, d], y [n, 1])``; nested in ``n`` like the study's tasks, or with
+        ``nested=False`` drawn from a stream of their own per ``n`` (``default_rng([seed, 0, n])``),
+        so that the training sets of different sizes are independent."""
         n, seed = check_int(n, "n", minimum=0), check_int(seed, "seed", minimum=0)
-        rng = np.random.default_rng([seed, 0])
+        if not isinstance(nested, bool):
+            raise TypeError(f"nested must be a bool, got {nested!r}")
+        rng = np.random.default_rng([seed, 0] if nested else [seed, 0, n])
         draws = rng.standard_normal((n, self.d + 1))  # (n, d + 1): inputs, then the noise
         X = torch.from_numpy(draws[:, :self.d])
         y = X @ self.theta + self.sigma * torch.from_numpy(draws[:, self.d])

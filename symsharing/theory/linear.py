@@ -1,5 +1,6 @@
-"""What theory predicts: closed forms for least squares with and without a symmetry, and the
-linear calibration tasks on which the study's training code must reproduce them.
+"""What theory predicts: closed forms for least squares with and without a symmetry, the linear
+models and exact least-squares solutions that the calibration (``symsharing.theory.calibration``)
+trains and measures against them, and the draws of the approximate-symmetry crossovers.
 
 Ordinary least squares on ``n`` samples ``x ~ N(0, I_d)``, ``y = θ·x + ε``, ``ε ~ N(0, σ²)``, with
 ``n > d + 1``: the estimate ``ŵ`` has ``E‖ŵ − θ‖² = σ² d / (n − d − 1)`` (the mean of an inverse
@@ -17,12 +18,15 @@ orthogonal to the invariant subspace, the invariant model cannot fit ``ε θ_⊥
 noise of variance ``ε²`` and adds the bias ``ε²``, so its excess risk is
 ``ε² (n − 1)/(n − k − 1) + σ² k/(n − k − 1)``, and the unconstrained model overtakes it at the
 ``n`` where that equals ``σ² d/(n − d − 1)`` (``predicted_crossover``).
+
+Given the inputs ``X``, the least-squares error is linear in the noise, so its excess risk averaged
+over the noise is exact: ``σ² Σ_j m_j [(ZᵀZ)⁻¹]_jj`` with ``Z`` the orbit sums
+(``noise_averaged_excess_risk``), the Rao–Blackwell estimate of the closed form.
 """
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -34,15 +38,15 @@ from symsharing.engine import cache
 from symsharing.groups import PermutationGroup
 from symsharing.settings import is_quick
 from symsharing.stats import first_crossing
-from symsharing.tasks import LINEAR_TASKS, LinearTask
-from symsharing.train import fit_many, one_thread
+from symsharing.tasks import LinearTask
 
 __all__ = ["ls_excess_risk", "ls_train_mse", "ls_train_test_gap", "invariant_excess_risk",
-           "exchange_rate", "approximate_excess_risk", "predicted_crossover",
-           "LinearMap", "InvariantLinearMap", "least_squares",
-           "invariant_least_squares", "LR_PHASES", "linear_sizes", "train_linear", "linear_calibration",
-           "LINEAR_COLUMNS", "write_linear_results", "least_squares_draws", "approximate_symmetry_draws",
-           "measured_crossovers", "formula_excess_risk", "calibration_summary", "pooled_calibration"]
+           "exchange_rate", "approximate_excess_risk", "predicted_crossover", "LINEAR_FAMILIES",
+           "formula_excess_risk", "LinearMap", "InvariantLinearMap", "orbit_indicator", "least_squares",
+           "invariant_least_squares", "noise_averaged_excess_risk", "least_squares_draws",
+           "approximate_symmetry_draws", "measured_crossovers"]
+
+LINEAR_FAMILIES = ("unconstrained", "invariant", "augmented")
 
 
 def _check_sizes(n, p: int, name: str) -> np.ndarray:
@@ -109,10 +113,14 @@ def predicted_crossover(d: int, k: int, sigma: float, epsilon: float) -> float:
     return float(0.5 * (low + high))
 
 
-
-
-
-
+def formula_excess_risk(family: str, n, d: int, k: int, sigma: float = 1.0):
+    """The closed form a family's excess risk should land on: ``unconstrained`` the dense least
+    squares, ``invariant`` and ``augmented`` (whole-orbit augmentation) the invariant one."""
+    if family == "unconstrained":
+        return ls_excess_risk(n, d, sigma)
+    if family in ("invariant", "augmented"):
+        return invariant_excess_risk(n, k, sigma)
+    raise KeyError(f"unknown linear family {family!r}; known: {', '.join(LINEAR_FAMILIES)}")
 
 
 class LinearMap(nn.Module):
@@ -165,115 +173,55 @@ def least_squares(X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return torch.linalg.lstsq(X.double(), y.double().reshape(len(X), -1)).solution[:, 0]
 
 
+def orbit_indicator(group: PermutationGroup) -> torch.Tensor:
+    """``P [d, k]`` (float64): ``P[i, j] = 1`` when point ``i`` lies in orbit ``j`` of ``group``;
+    ``X @ P`` are the orbit sums, ``P.sum(0)`` the orbit sizes."""
+    if not isinstance(group, PermutationGroup):
+        raise TypeError(f"group must be a PermutationGroup, got {type(group).__name__}")
+    P = torch.zeros(group.n, len(group.orbits()), dtype=torch.float64)
+    P[torch.arange(group.n), group.orbit_index()] = 1.0
+    return P
+
+
 def invariant_least_squares(X: torch.Tensor, y: torch.Tensor, group: PermutationGroup) -> torch.Tensor:
     """Least squares over maps constant on the point orbits of ``group``; ``w`` ``[d]``."""
-    orbit = group.orbit_index()
-    P = torch.zeros(group.n, len(group.orbits()), dtype=torch.float64)
-    P[torch.arange(group.n), orbit] = 1.0  # (d, k): orbit indicators
+    P = orbit_indicator(group)  # (d, k)
     return P @ least_squares(X.double() @ P, y)
 
 
-# --- Calibration: the three bias-free linear families trained by the study's engine ---------------
+def noise_averaged_excess_risk(X: torch.Tensor, sigma: float = 1.0,
+                               group: PermutationGroup | None = None) -> float:
+    """``E[‖w_LS − θ‖² | X]``: the excess risk of least squares on the inputs ``X [n, d]``, averaged
+    over the noise, for isotropic inputs and a target the model can express (ε = 0).
 
-LR_PHASES = (0.1, 0.03, 0.01, 3e-3, 1e-3, 3e-4, 1e-4)  # full batch Adam, the rate decayed in phases
-PHASE_STEPS = 100
-LINEAR_FAMILIES = ("unconstrained", "invariant", "augmented")
-LINEAR_COLUMNS = ["task", "family", "d", "k", "sigma", "n_train", "seed", "excess_risk", "train_mse",
-                  "test_mse", "ls_excess_risk", "distance_to_ls", "steps"]
-
-
-def linear_sizes(d: int, quick: bool = False) -> tuple[int, ...]:
-    """Training-set sizes from ``d + 8`` to ``64 d`` (``2d + 2``, then powers of two times d)."""
-    multiples = (16,) if quick else (4, 8, 16, 32, 64)
-    return (d + 8, 2 * d + 2) + tuple(m * d for m in multiples)
-
-
-def train_linear(models, datasets, *, augment_groups=None, seeds=None,
-                 phases=LR_PHASES, phase_steps: int = PHASE_STEPS) -> list[dict]:
-    """Train with ``fit_many`` (full batch) through ``phases``: one call per learning rate, each
-    continuing from the weights the previous one left (Adam's moments restart at each phase).
-    Returns the histories of the last phase; the total step count is ``len(phases) * phase_steps``."""
-    histories = None
-    for lr in phases:
-        histories = fit_many(models, datasets, steps=phase_steps, lr=lr, batch_size=None,
-                             seeds=seeds, augment_groups=augment_groups)
-    return histories
-
-
-def _calibration_units(units, seeds) -> list[list[dict]]:
-    """The rows of each ``(task, n_train)`` of ``units``: every family and seed, all trained in one
-    ``train_linear`` call (its stacks run in parallel)."""
-    plan = []  # (unit, family, datasets, models)
-    for task, n_train in units:
-        datasets = [task.sample(n_train, seed) for seed in seeds]
-        for family in LINEAR_FAMILIES:
-            models = [InvariantLinearMap(task.group) if family == "invariant" else LinearMap(task.d)
-                      for _ in seeds]
-            plan.append(((task, n_train), family, datasets, models))
-    histories = train_linear([m for *_, models in plan for m in models],
-                             [d for _, _, datasets, _ in plan for d in datasets],
-                             augment_groups=[task.group if family == "augmented" else None
-                                             for (task, _), family, _, models in plan for _ in models],
-                             seeds=[int(seed) for _ in plan for seed in seeds])
-    rows = {unit: [] for unit in units}
-    for position, ((task, n_train), family, datasets, models) in enumerate(plan):
-        mine = histories[position * len(seeds):(position + 1) * len(seeds)]
-        for seed, model, (X, y), history in zip(seeds, models, datasets, mine, strict=True):
-            w = model.effective_weight().detach()
-            # augmented: with the whole orbit, augmented least squares is the invariant solution
-            exact = least_squares(X, y) if family == "unconstrained" \
-                else invariant_least_squares(X, y, task.group)
-            with torch.no_grad():
-                train_mse = float(((X.double() @ w.double() - y[:, 0].double()) ** 2).mean())
-            rows[(task, n_train)].append({
-                "task": task.name, "family": family, "d": task.d, "k": task.k, "sigma": task.sigma,
-                "n_train": n_train, "seed": int(seed), "excess_risk": task.excess_risk(w),
-                "train_mse": train_mse, "test_mse": task.test_mse(w),
-                "ls_excess_risk": task.excess_risk(exact),
-                "distance_to_ls": float(((w.double() - exact) ** 2).sum()),
-                "steps": len(LR_PHASES) * PHASE_STEPS, "diverged": bool(history["diverged"])})
-    return [rows[unit] for unit in units]
-
-
-def linear_calibration(quick: bool | None = None, seeds=None) -> pd.DataFrame:
-    """One row per trained linear model (``LINEAR_COLUMNS``): every calibration task, family, size
-    (``linear_sizes``) and seed (10 seeds, 3 in quick mode); cached per (task, size), and every
-    missing (task, size) trained in one ``fit_many`` call per learning-rate phase.
-
-    ``test_mse`` is the population value ``‖ŵ − θ‖² + σ²``; ``ls_excess_risk`` is the excess risk of
-    the exact least-squares solution of the same family on the same data (``torch.linalg.lstsq``;
-    for ``augmented`` the invariant solution, which augmentation by the whole orbit reaches), and
-    ``distance_to_ls`` is ``‖ŵ − w_LS‖²``.
+    The model is tied by ``group`` (None: unconstrained, one orbit per input). With ``Z = X P`` the
+    orbit sums (``P = orbit_indicator(group)``, ``m_j`` the size of orbit j), ``w_LS − θ =
+    P (ZᵀZ)⁻¹ Zᵀ ε``, so the value is ``σ² tr(PᵀP (ZᵀZ)⁻¹) = σ² Σ_j m_j [(ZᵀZ)⁻¹]_jj`` (``σ² tr
+    (XᵀX)⁻¹`` unconstrained). Its mean over X is ``σ² k/(n − k − 1)``: the conditional expectation
+    of a run's excess risk given its inputs (Rao–Blackwell), with the noise's share of the variance
+    removed. Computed in float64 through the QR factor ``Z = QR``: ``(ZᵀZ)⁻¹ = R⁻¹R⁻ᵀ``.
     """
-    quick = is_quick() if quick is None else bool(quick)
-    seeds = tuple(range(2 if quick else 10)) if seeds is None else tuple(int(s) for s in seeds)
-    keys, found = {}, {}
-    for task in LINEAR_TASKS.values():
-        for n_train in linear_sizes(task.d, quick):
-            config = {"unit": "linear-calibration", "task": task.name, "sigma": task.sigma,
-                      "n_train": n_train, "seeds": list(seeds), "phases": list(LR_PHASES),
-                      "phase_steps": PHASE_STEPS}
-            keys[(task, n_train)] = key = cache.cache_key(config, device="cpu", dtype="float32")
-            payload = cache.load_entry(cache.entry_path(key, "theory"), key)
-            if payload is not None:
-                found[(task, n_train)] = payload
-    missing = [unit for unit in keys if unit not in found]
-    if missing:
-        with one_thread():
-            for unit, rows in zip(missing, _calibration_units(missing, seeds), strict=True):
-                cache.store_entry(cache.entry_path(keys[unit], "theory"), keys[unit], rows)
-                found[unit] = rows
-    # the columns in one order, whether the rows were computed or read back (JSON sorts keys)
-    return pd.DataFrame([row for unit in keys for row in found[unit]], columns=LINEAR_COLUMNS + ["diverged"])
-
-
-def write_linear_results(path="results/theory-linear.csv", quick: bool | None = None) -> pd.DataFrame:
-    """Run (or read from the cache) ``linear_calibration`` and write it to ``path`` (CSV)."""
-    frame = linear_calibration(quick)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False)
-    return frame
+    if not isinstance(X, torch.Tensor) or X.dim() != 2:
+        raise TypeError(f"X must be a torch.Tensor [n, d], got {type(X).__name__}"
+                        + (f" of shape {tuple(X.shape)}" if isinstance(X, torch.Tensor) else ""))
+    sigma = check_nonnegative(sigma, "sigma")
+    X = X.double()
+    if not bool(torch.isfinite(X).all()):
+        raise ValueError("X must be finite, got NaN or infinite entries")
+    P = torch.eye(X.shape[1], dtype=torch.float64) if group is None else orbit_indicator(group)  # (d, k)
+    if P.shape[0] != X.shape[1]:
+        raise ValueError(f"X has {X.shape[1]} inputs but {group.name} acts on {group.n} points")
+    n, k = X.shape[0], P.shape[1]
+    if n <= k:
+        raise ValueError(f"noise_averaged_excess_risk needs n > k (samples > parameters), "
+                         f"got n = {n}, k = {k}")
+    R = torch.linalg.qr(X @ P, mode="r").R  # (k, k): Z = QR
+    scale = R.diagonal().abs()
+    if float(scale.min()) <= 1e-12 * float(scale.max()):
+        raise ValueError("the orbit sums Z = XP are linearly dependent (ZᵀZ is singular)")
+    R_inverse = torch.linalg.solve_triangular(R, torch.eye(k, dtype=torch.float64), upper=True)
+    diagonal = (R_inverse ** 2).sum(1)  # (k,): [(ZᵀZ)⁻¹]_jj
+    return sigma ** 2 * float((P.sum(0) * diagonal).sum())
 
 
 def least_squares_draws(task: LinearTask, sizes, n_seeds: int, seed_offset: int = 0) -> pd.DataFrame:
@@ -328,46 +276,4 @@ def measured_crossovers(frame: pd.DataFrame, n_boot: int = 200, seed: int = 0,
                      else (math.nan, math.nan))
         rows.append({"task": task, "epsilon": epsilon, "crossover": estimate, "low": low,
                      "high": high, "censored_share": float(np.isnan(draws).mean())})
-    return pd.DataFrame(rows)
-
-
-def formula_excess_risk(family: str, n, d: int, k: int, sigma: float = 1.0):
-    """The closed form a family's excess risk should land on: ``unconstrained`` the dense least
-    squares, ``invariant`` and ``augmented`` (whole-orbit augmentation) the invariant one."""
-    if family == "unconstrained":
-        return ls_excess_risk(n, d, sigma)
-    if family in ("invariant", "augmented"):
-        return invariant_excess_risk(n, k, sigma)
-    raise KeyError(f"unknown linear family {family!r}; known: {', '.join(LINEAR_FAMILIES)}")
-
-
-def calibration_summary(frame: pd.DataFrame, value: str = "excess_risk") -> pd.DataFrame:
-    """Per (task, family, n_train): mean of ``value`` over seeds with its 95 % t interval, the
-    formula, the relative deviation ``mean / formula − 1`` and whether the interval holds the
-    formula; ``spread`` is the standard deviation over seeds."""
-    from symsharing.stats import confidence_interval
-    rows = []
-    for (task, family, n), part in frame.groupby(["task", "family", "n_train"]):
-        mean, low, high = confidence_interval(part[value])
-        d, k, sigma = int(part["d"].iloc[0]), int(part["k"].iloc[0]), float(part["sigma"].iloc[0])
-        formula = float(formula_excess_risk(family, n, d, k, sigma))
-        rows.append({"task": task, "family": family, "n_train": int(n), "d": d, "k": k,
-                     "mean": mean, "low": low, "high": high, "formula": formula,
-                     "relative_deviation": mean / formula - 1, "within": bool(low <= formula <= high),
-                     "spread": float(part[value].std(ddof=1))})
-    return pd.DataFrame(rows)
-
-
-def pooled_calibration(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per (task, family): the mean of measured / formula over every seed and size with
-    ``n >= 2d + 2`` (finite variance there), its 95 % t interval, and whether it holds 1."""
-    from symsharing.stats import confidence_interval
-    rows = []
-    for (task, family), part in frame[frame["n_train"] >= 2 * frame["d"] + 2].groupby(["task", "family"]):
-        ratio = part["excess_risk"] / formula_excess_risk(family, part["n_train"].to_numpy(),
-                                                          int(part["d"].iloc[0]), int(part["k"].iloc[0]),
-                                                          float(part["sigma"].iloc[0]))
-        mean, low, high = confidence_interval(ratio)
-        rows.append({"task": task, "family": family, "ratio": mean, "low": low, "high": high,
-                     "holds_one": bool(low <= 1 <= high), "runs": len(part)})
     return pd.DataFrame(rows)
