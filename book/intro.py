@@ -68,6 +68,7 @@ from symsharing.stats import bootstrap_exchange_rates
 from symsharing.study.analysis import crossovers_table, format_rate
 from symsharing.study.claims import CLAIM_NAMES, claims_table
 from symsharing.study.config import STUDY_AXES, config_for
+from symsharing.theory.calibration import noise_averaged_records, pooled_calibration
 
 plots.book_style()
 results = {name: run_experiment(name) for name in STUDY_AXES}
@@ -97,6 +98,10 @@ glue("intro_ring_removed", f"{ring_removed:.0%}", display=False)
 ladder = crossovers_table(run_experiment("symmetry-ladder"))
 s16 = ladder[(ladder["larger"] == "S16") & (ladder["smaller"] == "mlp")].iloc[0]["finding"]
 verdict = {code: overall[name] for code, name in CLAIM_NAMES.items()}
+calibration = pooled_calibration(noise_averaged_records())
+calibration_answer = (f"on the closed form for {int(calibration['holds_one'].sum())} of {len(calibration)} "
+                      f"(task, family) pairs (ratios {calibration['ratio'].min():.3f}–"
+                      f"{calibration['ratio'].max():.3f}, intervals within ±{calibration['half_width'].max():.1%})")
 
 
 def link(page: str, title: str) -> str:
@@ -113,7 +118,7 @@ glance = pd.DataFrame([
     ("Where does a wrong group (S16 on the ring) stop paying?", s16, link("symmetry_ladder", "Wrong groups")),
     ("Are W-Asymmetric networks connected without alignment?",
      f"barrier {wasym:.3f} against {mlp:.3f} unaligned", link("paramspace", "Parameter space")),
-    ("What does theory predict, and does the pipeline land on it?", "see the calibration",
+    ("Do trained linear models land on the closed form?", calibration_answer,
      link("predictions", "What theory predicts")),
 ], columns=["question", "answer (this build)", "chapter"])
 glue("tab_glance", plots.table(glance), display=False)

@@ -147,8 +147,8 @@ _FULL_SEEDS = tuple(range(10))
 _FULL_SIZES = tuple(16 * 2**k for k in range(9))  # 16, 32, ..., 4096
 
 
-# The orbit shift compares sharing with the MLP and with what augmentation can do; the controls
-# (subgroup, wrong group) are the sample-efficiency chapter's.
+# The orbit shift and the parameter sweep compare sharing with the MLP and with what augmentation
+# can do; the controls (subgroup, wrong group) are the sample-efficiency chapter's.
 _ROBUSTNESS_FAMILIES = ("mlp", "mlp+aug", "mlp+aug+avg", "shared")
 _FULL_WIDTHS = (("set", (4, 8, 16, 32, 64)), ("ring", (2, 4, 8, 12, 16)), ("grid", (2, 3, 4, 6, 8)))
 _QUICK_WIDTHS = (("set", (4, 16)), ("ring", (4, 8)), ("grid", (2, 4)))
@@ -163,7 +163,7 @@ _CONFIGS = {
     ("sample-efficiency", True): AxisConfig("sample-efficiency", (0, 1), (16, 64, 256, 1024),
                                             training=_QUICK_TRAINING),
     ("parameter-efficiency", False): AxisConfig("parameter-efficiency", _FULL_SEEDS, (64, 256, 1024),
-                                                families=("mlp", "shared"), shared_widths=_FULL_WIDTHS,
+                                                families=_ROBUSTNESS_FAMILIES, shared_widths=_FULL_WIDTHS,
                                                 training=_FULL_TRAINING),
     ("parameter-efficiency", True): AxisConfig("parameter-efficiency", (0, 1), (256,),
                                                families=("mlp", "shared"), shared_widths=_QUICK_WIDTHS,
