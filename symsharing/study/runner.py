@@ -43,8 +43,7 @@ from symsharing.tasks import Task, get_task
 from symsharing.train import fit_many, loss_function, one_thread, seed_everything
 
 __all__ = ["tune_learning_rates", "chosen_widths", "train_units", "target_variance", "normalised",
-           "ring_ceiling",
-           "write_results", "INIT_LOCK", "DATA_KINDS"]
+           "ring_ceiling", "write_results", "INIT_LOCK", "DATA_KINDS"]
 
 
 def _provenance() -> dict:
