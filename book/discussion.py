@@ -110,7 +110,6 @@ long = pd.DataFrame({
 glue("tab_claims", plots.table(long), display=False)
 figure = plots.plot_effects(claims)
 glue("fig_claims", figure, display=False)
-plots.plt.close(figure)
 glue("disc_reference_n", f"{reference_n:,}", display=False)
 failures = collapse_table(pd.concat([*results.values(), variance], ignore_index=True)
                           .drop_duplicates(["task", "family", "seed", "init_seed", "n_train", "width", "steps", "lr"]))

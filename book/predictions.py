@@ -71,7 +71,6 @@
 # invariant expectation and its residual is measured, not predicted.
 
 # %% tags=["hide-input"]
-import matplotlib.pyplot as plt
 import pandas as pd
 from myst_nb import glue
 
@@ -115,7 +114,6 @@ per_size = calibration_summary(averaged, "expected_excess_risk")
 glue("pr_sizes_within", f"{int(per_size['within'].sum())} of {len(per_size)}", display=False)
 figure = plot_calibration(per_size, calibration_summary(linear))
 glue("fig_calibration", figure, display=False)
-plt.close(figure)  # shown once, by its captioned glue:figure
 
 # %% [markdown]
 # ```{glue:figure} fig_calibration
@@ -186,7 +184,6 @@ glue("pr_aug_over_ls", f"{augmented['excess_over_ls'].min():.2f}–{augmented['e
      display=False)
 figure = plot_residuals(linear)
 glue("fig_residuals", figure, display=False)
-plt.close(figure)  # shown once, by its captioned glue:figure
 shares = {c: "{:.1e}" for c in ("median_share", "max_share", "pooled_share", "max_excess_gap")}
 glue("tab_residuals", plots.table(residuals, formats={**shares, "excess_over_ls": "{:.4f}"}), display=False)
 
@@ -249,7 +246,6 @@ orders = {t: get_task(t).group.order() for t in tasks}
 figure = plot_rate_comparison({"kernels": kernel_rates, "networks": network_rates},
                                            {"d/k": d_over_k, "|G|": orders})
 glue("fig_rates", figure, display=False)
-plt.close(figure)  # shown once, by its captioned glue:figure
 
 # %% [markdown]
 # ```{glue:figure} fig_rates
@@ -333,7 +329,6 @@ crossovers["predicted"] = [predicted_crossover(*shapes[t], 1.0, e)
 crossovers["within"] = (crossovers["low"] <= crossovers["predicted"]) & (crossovers["predicted"] <= crossovers["high"])
 figure = plot_crossovers(crossovers, shapes)
 glue("fig_crossovers", figure, display=False)
-plt.close(figure)  # shown once, by its captioned glue:figure
 glue("tab_pred_crossovers", plots.table(crossovers, digits=2), display=False)
 
 # %% [markdown]
