@@ -9,8 +9,8 @@ NOTEBOOKS := $(CHAPTERS:.py=.ipynb)
 .PHONY: install book test lint unit thorough notebooks nbval build-quick browser clean
 
 # the scripts the pages load (MathJax, the widget manager), pinned npm releases served from
-# _static/vendor so the book renders offline (see _ext/offline_assets.py)
-OFFLINE_ASSETS := _static/vendor/.complete
+# _assets/vendor, served as the book's _static, so it renders offline (see _ext/offline_assets.py)
+OFFLINE_ASSETS := _assets/vendor/.complete
 
 install: $(VENV)/.installed $(OFFLINE_ASSETS)
 

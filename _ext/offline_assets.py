@@ -7,10 +7,11 @@ checked against a pinned SHA-512 before a file of it is used:
 
 - ``python3 _ext/offline_assets.py`` (run by ``make install``) fetches the tarballs with ``npm pack``
   (the npm registry, npm's own client) and unpacks the files the pages load into
-  ``_static/vendor/`` (ignored by git: nothing third-party is committed);
+  ``_assets/vendor/`` (ignored by git: nothing third-party is committed);
 - as a Sphinx extension it checks, before anything is built, that those files are there and that
-  ``mathjax_path`` and ``nb_ipywidgets_js`` (``_config.yml``) name files in ``_static``, so a build
-  never falls back to a CDN in silence.
+  ``mathjax_path`` and ``nb_ipywidgets_js`` (``_config.yml``) name files in ``_assets``, so a build
+  never falls back to a CDN in silence, and serves ``_assets`` as the book's ``_static`` (see
+  ``ASSETS`` for why not from ``_static`` itself).
 
 The widget manager is ``embed.js`` of ``@jupyter-widgets/html-manager``, the build that carries the
 base, controls and output widgets (all the book's explorers use) and needs no RequireJS; the
@@ -31,7 +32,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-VENDOR = ROOT / "_static" / "vendor"  # served as _static/vendor/ (html_static_path is _static)
+# Served as _static/ of the built book, but not from the _static folder: jupyter-book adds every
+# .js and .css file it finds under _static (recursively) to every page, which would load MathJax's
+# 70 scripts everywhere. This extension adds ASSETS to html_static_path itself, after jupyter-book
+# has made its list, so only what the pages ask for is loaded.
+ASSETS = ROOT / "_assets"
+VENDOR = ASSETS / "vendor"
 COMPLETE = VENDOR / ".complete"  # names the pinned releases once every file is unpacked
 
 
@@ -43,7 +49,7 @@ class Release:
     sha512: str  # the registry's integrity string ("sha512-<base64>")
     source: str  # folder inside the tarball
     suffixes: tuple[str, ...]  # files kept (by name ending), searched below ``source``
-    target: str  # folder under _static/vendor
+    target: str  # folder under _assets/vendor
 
 
 RELEASES = (
@@ -110,7 +116,7 @@ def _unpack(tarball: Path, release: Release, target: Path) -> int:
 
 
 def fetch(force: bool = False) -> None:
-    """Fetch, check and unpack every pinned release into ``_static/vendor`` (skipped when done)."""
+    """Fetch, check and unpack every pinned release into ``_assets/vendor`` (skipped when done)."""
     if is_complete() and not force:
         print(f"offline assets: up to date in {VENDOR.relative_to(ROOT)}")
         return
@@ -122,23 +128,25 @@ def fetch(force: bool = False) -> None:
             tarball = _npm_pack(release.spec, Path(scratch))
             _check(tarball, release)
             count = _unpack(tarball, release, VENDOR / release.target)
-            print(f"offline assets: {release.spec} ({count} files) -> _static/vendor/{release.target}")
+            where = (VENDOR / release.target).relative_to(ROOT)
+            print(f"offline assets: {release.spec} ({count} files) -> {where}")
     COMPLETE.write_text(_stamp())
 
 
 def _check_config(app, config) -> None:
-    """Every script that carries math or widgets is a file in _static, none is loaded from a CDN."""
+    """Every script that carries math or widgets is a file in _assets, none is loaded from a CDN."""
     from sphinx.errors import ExtensionError
 
     if not is_complete():
-        raise ExtensionError("the book's MathJax and widget scripts are missing from _static/vendor: "
+        raise ExtensionError("the book's MathJax and widget scripts are missing from _assets/vendor: "
                              "run 'make install' (or 'python3 _ext/offline_assets.py')")
     scripts = [config.mathjax_path, *config.nb_ipywidgets_js]
     missing = [script for script in scripts if "://" in script or script.startswith("/")
-               or not (ROOT / "_static" / script).is_file()]
+               or not (ASSETS / script).is_file()]
     if missing:
         raise ExtensionError(f"mathjax_path and nb_ipywidgets_js (_config.yml) must name files in "
-                             f"_static, so the pages render offline; these are not: {missing}")
+                             f"{ASSETS.name}/, so the pages render offline; these are not: {missing}")
+    config.html_static_path.append(str(ASSETS))  # after the theme's files: ours replace theirs
 
 
 def setup(app):

@@ -107,7 +107,7 @@ long = pd.DataFrame({
     "effect [95% CI]": [format_effect((e, lo, hi)) for e, lo, hi in
                         zip(claims["effect"], claims["low"], claims["high"], strict=True)],
     "Holm p": [f"{p:.2g}" for p in claims["p_holm"]], "verdict": claims["verdict"]})
-glue("tab_claims", plots.table(long), display=False)
+glue("tab_claims", plots.table(long.set_index(["claim", "overall", "task"])), display=False)  # each claim once
 figure = plots.plot_effects(claims)
 glue("fig_claims", figure, display=False)
 glue("disc_reference_n", f"{reference_n:,}", display=False)

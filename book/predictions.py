@@ -84,7 +84,7 @@ from symsharing.figures.theory_plots import (
 )
 from symsharing.registry import run_experiment
 from symsharing.stats import bootstrap_exchange_rates
-from symsharing.study.analysis import format_rate
+from symsharing.study.analysis import format_effect, format_rate
 from symsharing.tasks import LINEAR_TASKS, get_linear_task, get_task
 from symsharing.theory.calibration import (
     calibration_summary,
@@ -376,7 +376,9 @@ glue("pr_soft_tracks", f"{int(soft_table['tracks'].sum())} of {len(soft_table)}"
 missed = soft_table[~soft_table["tracks"]]
 glue("pr_soft_missed", ", ".join(f"{r.task} n = {r.n_train} ({r.advantage:+.3g} vs {r.better})"
                                  for r in missed.itertuples()) or "none", display=False)
-glue("tab_soft", plots.table(soft_table, digits=4), display=False)
+soft_shown = soft_table.assign(**{"advantage [95 % CI]": [
+    format_effect(effect, digits=4) for effect in soft_table[["advantage", "low", "high"]].itertuples(index=False)]})
+glue("tab_soft", plots.table(soft_shown.drop(columns=["advantage", "low", "high"]), digits=4), display=False)
 
 # %% [markdown]
 # ```{glue:figure} tab_soft

@@ -37,7 +37,7 @@ from symsharing.stats import sign
 __all__ = ["Panels", "BOOK_RC", "PANEL_SIZE", "value_range", "direction_label", "clip_band",
            "measured_line"]
 
-PANEL_SIZE = (3.2, 2.6)  # inches: shown near 1:1 on a phone, about 0.7:1 three across a desktop column
+PANEL_SIZE = (2.8, 2.4)  # inches: about 1.3:1 on a phone, 0.8:1 three across a desktop column
 PANEL_MIN_PX = 210  # narrowest a panel is laid out before the next one wraps below it
 BOOK_RC = {"figure.dpi": 100, "savefig.dpi": 100, "font.size": 11, "axes.titlesize": 11,
            "axes.labelsize": 11, "xtick.labelsize": 10.5, "ytick.labelsize": 10.5, "legend.fontsize": 10.5,
@@ -92,8 +92,11 @@ def _tidy_log_axis(axis, low: float, high: float) -> None:
     """At most about six plain labels on a log axis (20, 50, 100, ...; 0.01, 0.1, ...) instead of
     matplotlib's 2×10¹ minor labels, which overlap at panel width."""
     decades = np.log10(high / low) if low > 0 and high > low else 1.0
-    subs = (1.0, 2.0, 5.0) if decades <= 2 else (1.0,)
-    axis.set_major_locator(ticker.LogLocator(base=10, subs=subs, numticks=7))
+    if decades < 1:  # within a decade: a few evenly spaced plain values
+        axis.set_major_locator(ticker.MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
+    else:
+        subs = (1.0, 2.0, 5.0) if decades <= 2 else (1.0,)
+        axis.set_major_locator(ticker.LogLocator(base=10, subs=subs, numticks=7))
     axis.set_major_formatter(ticker.FuncFormatter(_tick))
     axis.set_minor_formatter(ticker.NullFormatter())
 

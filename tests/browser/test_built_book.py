@@ -19,7 +19,9 @@ from urllib.parse import urlparse
 import numpy as np
 import pytest
 from PIL import Image
-from reader import HTML, WIDGET_STATE, WIDGET_VIEW, WIDTHS, is_local, pages, visit
+from reader import HTML, ROOT, WIDGET_STATE, WIDGET_VIEW, WIDTHS, is_local, pages, visit
+
+from symsharing.settings import cache_dir
 
 SCREENSHOTS = HTML.parent / "screenshots"
 WEIGHTS = HTML.parent / "page-weights.json"
@@ -28,6 +30,8 @@ RESULTS_PAGES = ["book/robustness.html", "book/sample_efficiency.html", "book/pa
                  "book/generalization.html", "book/predictions.html", "book/paramspace.html",
                  "book/asymmetric.html", "book/discussion.html"]
 ICON_KIT_LIMIT = 10_000  # bytes: the theme's Font Awesome script (1.5 MB) is replaced by a stub
+# absolute paths of the build that must not reach a page (e.g. the results cache's folder)
+BUILD_FOLDERS = sorted({str(ROOT), str(cache_dir().resolve())})
 
 
 def _console_errors(visit_) -> list[str]:
@@ -71,7 +75,8 @@ return {
 
 def test_every_page_renders_offline(server, browser):
     """Offline, every page loads only from the book: its math is typeset (no raw ``\\(`` left), its
-    widgets are drawn from their saved state, its icons are drawn, and no script fails."""
+    widgets are drawn from their saved state, its icons are drawn, no script fails, and its HTML
+    names no folder of the machine that built it."""
     all_pages = pages()
     assert "index.html" in all_pages and "book/intro.html" in all_pages
     problems, weights, math_pages, widget_pages = {}, {}, [], []
@@ -108,6 +113,8 @@ def test_every_page_renders_offline(server, browser):
         icon_kit = [request for request in seen.requests if "/fontawesome.js" in request.url]
         found += [f"the icon script weighs {request.bytes} bytes" for request in icon_kit
                   if request.bytes > ICON_KIT_LIMIT]
+        found += [f"names a folder of the machine that built it: {folder}" for folder in BUILD_FOLDERS
+                  if folder in (HTML / page).read_text(encoding="utf-8")]
         weights[page] = {"bytes": seen.weight, "requests": len(seen.requests)}
         if found:
             problems[page] = found
@@ -134,7 +141,8 @@ const visible = (element) => {
     }
     return element.getClientRects().length > 0;
 };
-const images = Array.from(article.querySelectorAll('img')).filter((image) => !image.closest('.widget-area'));
+const images = Array.from(article.querySelectorAll('img'))
+    .filter((image) => !image.closest('.widget-area, .widget-subarea'));  // a widget's own output
 const style = getComputedStyle(article);
 const column = article.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
 return {
@@ -154,6 +162,9 @@ return {
     traceback: /Traceback \\(most recent call last\\)/.test(article.innerText)
         || article.querySelector('.output.traceback, .output.error') !== null,
     code: Array.from(article.querySelectorAll('.cell_input')).filter(visible).length,
+    helpers: Array.from(article.querySelectorAll('.cell_input')).filter(visible)
+        .map((cell) => cell.innerText).filter((text) => /\\bglue\\(|NBVAL_/.test(text))
+        .map((text) => text.trim().split('\\n')[0].slice(0, 60)),
     stderr: Array.from(article.querySelectorAll('.output.stderr'))
         .map((output) => output.innerText.trim().slice(0, 80)),
     misnumbered: Array.from(article.querySelectorAll('figure')).filter((figure) => {
@@ -180,8 +191,9 @@ def layout_problems(found: dict, label: str) -> list[str]:
 def test_pages_read_like_a_reader(server, browser):
     """Every page at desktop and phone width: a screenshot each, no horizontal scroll of the page
     body, no table wider than the text column at desktop width, a caption for every figure, tables
-    numbered as tables ("Table N") and figures as figures, no traceback or warning, and no code
-    input shown by default on the results chapters."""
+    numbered as tables ("Table N") and figures as figures, no traceback or warning, no code input
+    shown by default on the results chapters, and no shown code cell that only serves the book
+    (``glue`` calls, nbval markers)."""
     missing = [page for page in RESULTS_PAGES if not (HTML / page).exists()]
     assert not missing, f"results chapters not built: {missing}"
     if SCREENSHOTS.exists():
@@ -202,6 +214,8 @@ def test_pages_read_like_a_reader(server, browser):
                 issues.append(f"{label}: warnings or other stderr shown: {found['stderr']}")
             if found["traceback"]:
                 issues.append(f"{label}: a traceback is shown")
+            if found["helpers"]:
+                issues.append(f"{label}: glue or nbval lines shown in code cells: {found['helpers']}")
             if page in RESULTS_PAGES and found["code"]:
                 issues.append(f"{label}: {found['code']} code cells shown (results chapters hide their code)")
             _fit_height(browser, width)

@@ -1,4 +1,5 @@
-// Widget labels and MathJax 3, on the pages that carry widgets (nb_ipywidgets_js in _config.yml).
+// Widget labels and MathJax 3, on the pages that carry widgets (nb_ipywidgets_js in _config.yml;
+// served as _static/widget-math.js from _assets, see _ext/offline_assets.py).
 // The widget manager typesets each widget's label with MathJax 2's API, MathJax.Hub.Queue; the
 // book loads MathJax 3, which has no Hub, so every label would log "Cannot read properties of
 // undefined (reading 'Queue')". This gives MathJax 3 that one entry point. MathJax 3 replaces
