@@ -21,6 +21,7 @@ from symsharing.figures.style import (
     clip_band,
     direction_label,
     measured_line,
+    sampled_ticks,
 )
 from symsharing.figures.tables import table
 from symsharing.stats import summarize
@@ -118,6 +119,8 @@ def plot_curves(frame: pd.DataFrame, x: str = "n_train", value: str = "test_scor
             low, high = clip_band(curve["low"], curve["high"], value, metric)
             ax.fill_between(curve[x], low, high, color=style.get("color"), alpha=0.18, linewidth=0)
         ax.set_xscale("log" if logx else "linear")
+        if x == "n_train":
+            sampled_ticks(ax, rows[x])
         if logy if logy is not None else metric == "mse" or value == "invariance_error":
             ax.set_yscale("log")
         ax.set_xlabel(X_LABELS.get(x, x))
@@ -159,6 +162,7 @@ def plot_exchange_rates(rates: pd.DataFrame, group_orders: dict[str, int]) -> Pa
         ax.axhline(1, color="gray", linewidth=0.8)
         ax.set_xscale("log")
         ax.set_yscale("log")
+        sampled_ticks(ax, rows["n_train"])
         ax.set_xlabel("samples given to the shared model, n")
         ax.set_ylabel("samples needed / n")
         ax.set_title(_task_title(task))
@@ -214,6 +218,7 @@ def plot_ladder(frame: pd.DataFrame, value: str = "test_score") -> Panels:
                 ax.axhline(ceiling.iloc[0], color=style.get("color"), linestyle="--", linewidth=1)
         ax.axhline(1.0, color="black", linestyle="--", linewidth=0.8)
         ax.set_xscale("log")
+        sampled_ticks(ax, rows["n_train"])
         ax.set_xlabel("training-set size n")
         ax.set_ylabel(direction_label(VALUE_LABELS.get(value, value).format(metric=metric), value, metric))
         ax.set_title(_task_title(task))
