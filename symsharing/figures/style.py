@@ -91,6 +91,8 @@ def _tick(value: float, _position=None) -> str:
 def _tidy_log_axis(axis, low: float, high: float) -> None:
     """At most about six plain labels on a log axis (20, 50, 100, ...; 0.01, 0.1, ...) instead of
     matplotlib's 2×10¹ minor labels, which overlap at panel width."""
+    if not isinstance(axis.get_major_formatter(), ticker.LogFormatter):
+        return  # the helper formatted this axis itself
     decades = np.log10(high / low) if low > 0 and high > low else 1.0
     if isinstance(axis.get_major_locator(), ticker.FixedLocator):
         pass  # ticks the helper chose (e.g. the sampled sizes): keep them
