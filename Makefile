@@ -8,7 +8,14 @@ NOTEBOOKS := $(CHAPTERS:.py=.ipynb)
 
 .PHONY: install book test lint unit thorough notebooks nbval build-quick browser clean
 
-install: $(VENV)/.installed
+# the scripts the pages load (MathJax, the widget manager), pinned npm releases served from
+# _assets/vendor, served as the book's _static, so it renders offline (see _ext/offline_assets.py)
+OFFLINE_ASSETS := _assets/vendor/.complete
+
+install: $(VENV)/.installed $(OFFLINE_ASSETS)
+
+$(OFFLINE_ASSETS): _ext/offline_assets.py
+	$(PYTHON) _ext/offline_assets.py
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)

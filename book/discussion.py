@@ -107,10 +107,9 @@ long = pd.DataFrame({
     "effect [95% CI]": [format_effect((e, lo, hi)) for e, lo, hi in
                         zip(claims["effect"], claims["low"], claims["high"], strict=True)],
     "Holm p": [f"{p:.2g}" for p in claims["p_holm"]], "verdict": claims["verdict"]})
-glue("tab_claims", plots.table(long), display=False)
+glue("tab_claims", plots.table(long.set_index(["claim", "overall", "task"])), display=False)  # each claim once
 figure = plots.plot_effects(claims)
 glue("fig_claims", figure, display=False)
-plots.plt.close(figure)
 glue("disc_reference_n", f"{reference_n:,}", display=False)
 failures = collapse_table(pd.concat([*results.values(), variance], ignore_index=True)
                           .drop_duplicates(["task", "family", "seed", "init_seed", "n_train", "width", "steps", "lr"]))

@@ -57,11 +57,13 @@ for dtype in (torch.float32, torch.float64):
     layer = SharedLinear(two_rings, in_channels=3, out_channels=4).to(dtype)
     assert_equivariant(layer, two_rings, torch.randn(16, 3, two_rings.n, dtype=dtype))
 counts = parameter_counts(two_rings, channels=4)
+print(counts)
+
+# %% tags=["remove-cell"]
 glue("two_rings_order", f"{two_rings.order()}", display=False)
 glue("two_rings_shared", f"{counts['shared']:,}", display=False)
 glue("two_rings_dense", f"{counts['dense']:,}", display=False)
 glue("two_rings_ratio", f"{counts['ratio']:.1f}", display=False)
-print(counts)
 
 # %% [markdown]
 # With four channels in and out, the tied layer has {glue:text}`two_rings_shared` free parameters
@@ -72,8 +74,10 @@ print(counts)
 
 # %%
 fig = group_figure(two_rings, "ring", channels=4)
-glue("fig_two_rings", fig, display=False)
 plt.close(fig)
+
+# %% tags=["remove-cell"]
+glue("fig_two_rings", fig, display=False)
 
 # %% [markdown]
 # ```{glue:figure} fig_two_rings
@@ -141,6 +145,8 @@ for family in ("mlp", "shared"):
                            "invariance_error": invariance_error(model, task.group, X_test)}
     print(f"{family:7s}", {key: float(f"{value:.4g}") for key, value in results[family].items()})
 assert results["shared"]["invariance_error"] < 1e-4
+
+# %% tags=["remove-cell"]
 glue("ext_mlp_mse", f"{results['mlp']['test_mse']:.3f}", display=False)
 glue("ext_shared_mse", f"{results['shared']['test_mse']:.3f}", display=False)
 glue("ext_mlp_invariance", f"{results['mlp']['invariance_error']:.2f}", display=False)
@@ -162,8 +168,7 @@ glue("ext_target_var", f"{float(y_test.var()):.2f}", display=False)
 # learning curve, test score and invariance error. In the static HTML it shows the state saved
 # when this page was built.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 from symsharing.figures.widgets import training_explorer
 
 training_explorer(task="set", family="shared", n_train=64)

@@ -81,7 +81,6 @@ glue("gen_ood_variance_ratio", f"{target_variance('set', 'ood') / target_varianc
 # %% tags=["hide-input"]
 figure = plots.plot_curves(records, value="generalization_gap", logy=False)
 glue("fig_gap", figure, display=False)
-plots.plt.close(figure)
 losses = records.groupby(["task", "family", "n_train"])["train_loss"].mean().unstack("n_train")
 glue("tab_gen_train_loss", plots.table(losses, digits=4), display=False)
 
@@ -123,7 +122,6 @@ glue("tab_gen_orbit", plots.table(table), display=False)
 normalised = records.assign(ood_normalised=records["normalised_ood_score"])
 figure = plots.plot_curves(normalised, value="ood_normalised")
 glue("fig_ood", figure, display=False)
-plots.plt.close(figure)
 
 # %% [markdown]
 # ```{glue:figure} fig_ood

@@ -147,7 +147,7 @@ for name, task in study_tasks.items():
 # {glue:text}`set_order` elements; the dihedral group acting on a 7 × 7 image has only
 # {glue:text}`grid_order`.
 
-# %%
+# %% tags=["remove-cell"]
 from myst_nb import glue
 
 glue("set_order", f"{symmetric(8).order():,}", display=False)

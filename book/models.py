@@ -69,8 +69,10 @@ for ax, task in zip(axes, study_tasks.values(), strict=True):
     ax.set_xticks([])
     ax.set_yticks([])
 plt.tight_layout()
-glue("fig_shared_weights", fig, display=False)
 plt.close(fig)
+
+# %% tags=["remove-cell"]
+glue("fig_shared_weights", fig, display=False)
 
 # %% [markdown]
 # ```{glue:figure} fig_shared_weights
@@ -127,6 +129,8 @@ for name, task in study_tasks.items():
         print(f"{name:5s} {'MLP width=' + str(channels * n):26s} {channels * n:12d} "
               f"{count_parameters(dense):11,d}")
 ratio = {name: counts[(name, 16)][1] / counts[(name, 16)][0] for name in study_tasks}
+
+# %% tags=["remove-cell"]
 for name, value in ratio.items():
     glue(f"ratio_{name}", f"{value:.0f}", display=False)
 

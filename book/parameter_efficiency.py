@@ -106,7 +106,6 @@ glue("pe_main_n", f"{main_n:,}", display=False)
 for x, name in (("n_params", "params"), ("macs", "macs"), ("activations", "activations")):
     figure = plots.plot_curves(at_main, x=x, value="normalised_score")
     glue(f"fig_pe_{name}", figure, display=False)
-    plots.plt.close(figure)
 
 # %% [markdown]
 # ```{glue:figure} fig_pe_params
@@ -137,7 +136,6 @@ for x, name in (("n_params", "params"), ("macs", "macs"), ("activations", "activ
 # %% tags=["hide-input"]
 figure = plots.plot_effects(matched_table[matched_table["n"] == main_n], label="size")
 glue("fig_pe_matched", figure, display=False)
-plots.plt.close(figure)
 glue("tab_pe_matched", plots.table(matched_table.drop(columns=["effect", "low", "high"]),
                                    formats={"macs ratio (shared / mlp)": "{:.1f}"}), display=False)
 

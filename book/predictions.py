@@ -71,7 +71,6 @@
 # invariant expectation and its residual is measured, not predicted.
 
 # %% tags=["hide-input"]
-import matplotlib.pyplot as plt
 import pandas as pd
 from myst_nb import glue
 
@@ -85,7 +84,7 @@ from symsharing.figures.theory_plots import (
 )
 from symsharing.registry import run_experiment
 from symsharing.stats import bootstrap_exchange_rates
-from symsharing.study.analysis import format_rate
+from symsharing.study.analysis import format_effect, format_rate
 from symsharing.tasks import LINEAR_TASKS, get_linear_task, get_task
 from symsharing.theory.calibration import (
     calibration_summary,
@@ -115,7 +114,6 @@ per_size = calibration_summary(averaged, "expected_excess_risk")
 glue("pr_sizes_within", f"{int(per_size['within'].sum())} of {len(per_size)}", display=False)
 figure = plot_calibration(per_size, calibration_summary(linear))
 glue("fig_calibration", figure, display=False)
-plt.close(figure)  # shown once, by its captioned glue:figure
 
 # %% [markdown]
 # ```{glue:figure} fig_calibration
@@ -186,7 +184,6 @@ glue("pr_aug_over_ls", f"{augmented['excess_over_ls'].min():.2f}–{augmented['e
      display=False)
 figure = plot_residuals(linear)
 glue("fig_residuals", figure, display=False)
-plt.close(figure)  # shown once, by its captioned glue:figure
 shares = {c: "{:.1e}" for c in ("median_share", "max_share", "pooled_share", "max_excess_gap")}
 glue("tab_residuals", plots.table(residuals, formats={**shares, "excess_over_ls": "{:.4f}"}), display=False)
 
@@ -249,7 +246,6 @@ orders = {t: get_task(t).group.order() for t in tasks}
 figure = plot_rate_comparison({"kernels": kernel_rates, "networks": network_rates},
                                            {"d/k": d_over_k, "|G|": orders})
 glue("fig_rates", figure, display=False)
-plt.close(figure)  # shown once, by its captioned glue:figure
 
 # %% [markdown]
 # ```{glue:figure} fig_rates
@@ -333,7 +329,6 @@ crossovers["predicted"] = [predicted_crossover(*shapes[t], 1.0, e)
 crossovers["within"] = (crossovers["low"] <= crossovers["predicted"]) & (crossovers["predicted"] <= crossovers["high"])
 figure = plot_crossovers(crossovers, shapes)
 glue("fig_crossovers", figure, display=False)
-plt.close(figure)  # shown once, by its captioned glue:figure
 glue("tab_pred_crossovers", plots.table(crossovers, digits=2), display=False)
 
 # %% [markdown]
@@ -381,7 +376,9 @@ glue("pr_soft_tracks", f"{int(soft_table['tracks'].sum())} of {len(soft_table)}"
 missed = soft_table[~soft_table["tracks"]]
 glue("pr_soft_missed", ", ".join(f"{r.task} n = {r.n_train} ({r.advantage:+.3g} vs {r.better})"
                                  for r in missed.itertuples()) or "none", display=False)
-glue("tab_soft", plots.table(soft_table, digits=4), display=False)
+soft_shown = soft_table.assign(**{"advantage [95 % CI]": [
+    format_effect(effect, digits=4) for effect in soft_table[["advantage", "low", "high"]].itertuples(index=False)]})
+glue("tab_soft", plots.table(soft_shown.drop(columns=["advantage", "low", "high"]), digits=4), display=False)
 
 # %% [markdown]
 # ```{glue:figure} tab_soft

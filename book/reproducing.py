@@ -43,7 +43,7 @@
 from myst_nb import glue
 
 from symsharing.registry import EXPERIMENTS, run_all, run_experiment
-from symsharing.settings import cache_dir, is_quick
+from symsharing.settings import PROJECT_ROOT, cache_dir, is_quick
 from symsharing.study.analysis import study_seconds
 from symsharing.study.axes import learning_rates
 from symsharing.study.runner import write_results
@@ -51,7 +51,8 @@ from symsharing.theory.calibration import linear_calibration
 
 mode = "quick" if is_quick() else "full"
 records = run_all()
-print(f"mode: {mode}; cache: {cache_dir()}")
+cache = cache_dir()  # shown relative to the project: the page names no folder of the machine that built it
+print(f"mode: {mode}; cache: {cache.relative_to(PROJECT_ROOT) if cache.is_relative_to(PROJECT_ROOT) else '$SYMSHARING_CACHE_DIR'}")
 print(f"provenance: {records[['device', 'dtype', 'torch_version', 'code_hash']].drop_duplicates().to_dict('records')}")
 
 # %% [markdown]
@@ -67,6 +68,8 @@ runs = len(records.drop_duplicates(["task", "family", "seed", "n_train", "width"
 for name, seconds in per_experiment.items():
     print(f"{name:22s} {seconds:8.1f} s")
 print(f"{'whole study':22s} {total:8.1f} s over {runs} runs")
+
+# %% tags=["remove-cell"]
 glue("repro_mode", mode, display=False)
 glue("repro_minutes", f"{total / 60:.1f}", display=False)
 glue("repro_runs", f"{runs:,}", display=False)

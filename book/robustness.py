@@ -118,10 +118,8 @@ glue("rob_null_covering", f"{null['interval covers 0'].sum()} of {len(null)}", d
 # %% tags=["hide-input"]
 figure = plots.plot_curves(records, value="orbit_rest_score")
 glue("fig_orbit_rest", figure, display=False)
-plots.plt.close(figure)
 figure = plots.plot_curves(records, value="orbit_consistency", logy=False)
 glue("fig_orbit_consistency", figure, display=False)
-plots.plt.close(figure)
 
 # %% [markdown]
 # ```{glue:figure} fig_orbit_rest

@@ -88,7 +88,6 @@ glue("se_answer_failures", f"Of {failures['runs'].sum():,} trained models, {int(
 # %% tags=["hide-input"]
 figure = plots.plot_curves(records, value="normalised_score")
 glue("fig_se_curves", figure, display=False)
-plots.plt.close(figure)
 small = {t: paired_effect(records, t, "shared", "mlp", n_train=sizes[0]) for t in config.tasks}
 first = min(config.tasks, key=lambda t: -small[t][0] if records.loc[records.task == t, "metric"].iloc[0] == "accuracy"
             else small[t][0])
@@ -117,7 +116,6 @@ glue("se_curves_caption", f"At n = {sizes[0]} the tied model leads the MLP on ev
 # %% tags=["hide-input"]
 figure = plots.plot_exchange_rates(rates[rates["baseline"] != "mlp+aug+avg"], orders)
 glue("fig_exchange", figure, display=False)
-plots.plt.close(figure)
 long = rates[["task", "baseline", "n_train", "exchange rate [95% CI]"]].rename(
     columns={"baseline": "baseline matched to shared", "n_train": "n"})
 glue("tab_exchange", plots.table(long), display=False)
@@ -205,7 +203,6 @@ glue("tab_se_widths", plots.table(widths.reset_index(), formats={n: "{:d}" for n
 chosen = rates_table.merge(records[["task", "family", "width"]].drop_duplicates(), on=["task", "family", "width"])
 figure = plots.plot_learning_rates(chosen)
 glue("fig_lr", figure, display=False)
-plots.plt.close(figure)
 glue("tab_se_failures", plots.table(failures, formats={"failed share": "{:.1%}"}), display=False)
 
 # %% [markdown]

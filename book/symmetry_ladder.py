@@ -100,7 +100,6 @@ display(Markdown(provenance_markdown(config.seeds)))
 ring_records = records[records["task"] == "ring"]
 figure = plots.plot_ladder(ring_records)
 glue("fig_ladder", figure, display=False)
-plots.plt.close(figure)
 
 # %% [markdown]
 # ```{glue:figure} fig_ladder
@@ -247,7 +246,6 @@ grid_records = records[records["task"] == chiral.name]
 display(Markdown(provenance_markdown(grid_config.seeds)))
 figure = plots.plot_ladder(grid_records)
 glue("fig_grid_ladder", figure, display=False)
-plots.plt.close(figure)
 glue("grid_seeds", f"{len(grid_config.seeds)}", display=False)
 glue("ring_seeds", f"{len(config.seeds)}", display=False)
 glue("grid_sizes", ", ".join(f"{n:,}" for n in grid_config.n_trains), display=False)

@@ -48,7 +48,6 @@ for name, task in study_tasks.items():
 
 # %%
 set_task = get_task("set")
-glue("set_order", f"{set_task.group.order():,}", display=False)
 X, y = set_task.sample(4, seed=0)
 fig, axes = plt.subplots(1, 4, figsize=(8, 2.3), sharey=True)
 for ax, values, target in zip(axes, X, y, strict=True):
@@ -58,8 +57,11 @@ for ax, values, target in zip(axes, X, y, strict=True):
     ax.set_xticks(range(0, 8, 2))
 axes[0].set_ylabel("x_i")
 plt.tight_layout()
-glue("fig_set_examples", fig, display=False)
 plt.close(fig)
+
+# %% tags=["remove-cell"]
+glue("set_order", f"{set_task.group.order():,}", display=False)
+glue("fig_set_examples", fig, display=False)
 
 # %% [markdown]
 # ```{glue:figure} fig_set_examples
@@ -81,8 +83,6 @@ plt.close(fig)
 # %%
 ring = get_task("ring")
 X_ring, y_ring = ring.sample(4000, seed=0)
-glue("ring_n", f"{len(y_ring):,}", display=False)
-glue("ring_positive", f"{float(y_ring.float().mean()):.1%}", display=False)
 angles = 2 * np.pi * np.arange(16) / 16
 fig, axes = plt.subplots(1, 4, figsize=(8, 2.4), subplot_kw={"aspect": "equal"})
 for ax, bits, label in zip(axes, X_ring[:4], y_ring[:4], strict=True):
@@ -92,8 +92,12 @@ for ax, bits, label in zip(axes, X_ring[:4], y_ring[:4], strict=True):
     ax.set_title(f"motif present: {bool(label)}")
     ax.axis("off")
 plt.tight_layout()
-glue("fig_ring_examples", fig, display=False)
 plt.close(fig)
+
+# %% tags=["remove-cell"]
+glue("ring_n", f"{len(y_ring):,}", display=False)
+glue("ring_positive", f"{float(y_ring.float().mean()):.1%}", display=False)
+glue("fig_ring_examples", fig, display=False)
 
 # %% [markdown]
 # ```{glue:figure} fig_ring_examples
@@ -116,7 +120,6 @@ plt.close(fig)
 # %%
 grid = get_task("grid")
 orbit_image = grid.group.orbit_index().reshape(7, 7)
-glue("grid_orbits", f"{len(grid.group.orbits())}", display=False)
 X_grid, y_grid = grid.sample(400, seed=0)
 shape_names = list(grid.shapes)
 fig, axes = plt.subplots(1, 6, figsize=(8, 1.9))
@@ -130,8 +133,11 @@ for ax in axes:
     ax.set_xticks([])
     ax.set_yticks([])
 plt.tight_layout()
-glue("fig_grid_examples", fig, display=False)
 plt.close(fig)
+
+# %% tags=["remove-cell"]
+glue("grid_orbits", f"{len(grid.group.orbits())}", display=False)
+glue("fig_grid_examples", fig, display=False)
 
 # %% [markdown]
 # ```{glue:figure} fig_grid_examples
@@ -187,9 +193,11 @@ difficulty["score"] = [f"{m:.3f} [{lo:.3f}, {hi:.3f}]" for m, lo, hi in
                        difficulty[["mean", "low", "high"]].itertuples(index=False)]
 print(difficulty.pivot(index=["task", "family"], columns="n_train", values="score").to_string())
 set_variance = float(get_task("set").sample(4096, seed=0)[1].var())
+means = difficulty.set_index(["task", "family", "n_train"])["mean"]
+
+# %% tags=["remove-cell"]
 glue("largest_n", f"{largest:,}", display=False)
 glue("set_variance", f"{set_variance:.2f}", display=False)
-means = difficulty.set_index(["task", "family", "n_train"])["mean"]
 for name in study_tasks:
     glue(f"{name}_mlp_small", f"{means[(name, 'mlp', 64)]:.3f}", display=False)
     glue(f"{name}_mlp_large", f"{means[(name, 'mlp', largest)]:.3f}", display=False)

@@ -56,12 +56,14 @@ assert all(G.act(g, x)[g[i]] == x[i] for i in range(6))
 # too many to enumerate, yet its order is exact.
 
 # %%
-glue("s20_order", f"{symmetric(20).order():,}", display=False)
 groups = [trivial(8), reflection(8), cyclic(8), dihedral(8), symmetric(8), grid_dihedral(7)]
 print(f"{'group':14s} {'n':>3s} {'|G|':>7s} {'orbits':>6s} {'pair orbits':>11s}")
 for group in groups:
     print(f"{group.name:14s} {group.n:3d} {group.order():7,d} {len(group.orbits()):6d} "
           f"{group.n_pair_orbits():11d}")
+
+# %% tags=["remove-cell"]
+glue("s20_order", f"{symmetric(20).order():,}", display=False)
 
 # %% [markdown]
 # ## Equivariance and sharing by orbits
@@ -117,8 +119,10 @@ x = torch.randn(4, 2, D4.n, dtype=torch.float64)  # (batch, channels, points)
 assert_equivariant(layer, D4, x, n_elements=D4.order())
 with torch.no_grad():
     errors = [float((layer(D4.act(g, x)) - D4.act(g, layer(x))).abs().max()) for g in D4.elements()]
-glue("d4_equivariance_error", f"{max(errors):.1e}", display=False)
 print(f"largest equivariance error over all {D4.order()} elements: {max(errors):.1e}")
+
+# %% tags=["remove-cell"]
+glue("d4_equivariance_error", f"{max(errors):.1e}", display=False)
 
 # %% [markdown]
 # The largest error over the whole group is {glue:text}`d4_equivariance_error`: rounding only.
@@ -138,8 +142,10 @@ for ax, group in zip(axes, pattern_groups, strict=True):
     ax.set_xticks([])
     ax.set_yticks([])
 plt.tight_layout()
-glue("fig_tied_patterns", fig, display=False)
 plt.close(fig)
+
+# %% tags=["remove-cell"]
+glue("fig_tied_patterns", fig, display=False)
 
 # %% [markdown]
 # ```{glue:figure} fig_tied_patterns
@@ -176,6 +182,8 @@ for group in [reflection(8), cyclic(16), dihedral(16), symmetric(8), grid_dihedr
     print(f"{group.name:14s} {group.n**2:9d} {group.n_pair_orbits():7d} {burnside:9.0f} "
           f"{group.n**2 / group.n_pair_orbits():6.1f}")
 grid = grid_dihedral(7)
+
+# %% tags=["remove-cell"]
 glue("grid_dense", f"{grid.n**2:,}", display=False)
 glue("grid_shared", f"{grid.n_pair_orbits():,}", display=False)
 glue("grid_ratio", f"{grid.n**2 / grid.n_pair_orbits():.1f}", display=False)
@@ -218,6 +226,8 @@ rescaling_error = float((rescaled - original).abs().max())
 print(f"permutation: max change {permutation_error:.1e}; rescaling: max change {rescaling_error:.1e}")
 assert permutation_error < 1e-12 and rescaling_error < 1e-12
 widths = [64, 64]
+
+# %% tags=["remove-cell"]
 glue("perm_group_digits", f"{sum(math.lgamma(w + 1) for w in widths) / math.log(10):.0f}", display=False)
 
 # %% [markdown]
@@ -236,8 +246,7 @@ glue("perm_group_digits", f"{sum(math.lgamma(w + 1) for w in widths) / math.log(
 # the points and the count of free parameters against a dense layer. (In the static HTML it
 # shows its saved state; it comes alive in Jupyter.)
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 from symsharing.figures.widgets import group_explorer
 
 group_explorer("dihedral", 8)

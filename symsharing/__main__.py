@@ -144,14 +144,10 @@ def _save_figure(name: str, frame, path: Path) -> bool:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from symsharing.figures.plots import plot_curves
 
     x, value = FIGURES[name]
-    figure = plot_curves(frame, x=x, value=value, title=f"{name}: {value} against {x}")
-    figure.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(figure)
+    plot_curves(frame, x=x, value=value).save(path, dpi=120)
     return True
 
 

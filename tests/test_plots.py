@@ -1,15 +1,18 @@
-"""Figures: one panel per task, one line and one CI band per family, bounds drawn apart, bad input."""
+"""Figures: one panel per task, one line and one CI band per family, bands clipped, bounds drawn
+apart, the legend outside the data, bad input."""
 
 import matplotlib
 
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from symsharing import stats
 from symsharing.figures import plots
+from symsharing.figures.style import BOOK_RC, Panels
 
 
 @pytest.fixture(autouse=True)
@@ -31,37 +34,65 @@ def records(diverged_seed=None):
     return pd.DataFrame(rows)
 
 
+def _key_labels(panels) -> list[str]:
+    return [text.get_text() for text in panels._key.legends[0].get_texts()]
+
+
 def test_curves_have_a_panel_per_task_and_a_band_per_family():
-    figure = plots.plot_curves(records())
-    assert len(figure.axes) == 2
-    for ax in figure.axes:
+    panels = plots.plot_curves(records())
+    assert isinstance(panels, Panels) and len(panels.axes) == 2 and len(panels.svgs) == 2
+    for ax in panels.axes:
         assert len(ax.get_lines()) == 2 and len(ax.collections) == 2  # mean lines, CI bands
         assert ax.get_xscale() == "log"
-    assert figure.axes[1].get_yscale() == "log"  # MSE on a log scale
-    assert [t.get_text() for t in figure.legends[0].get_texts()] == ["mlp", "shared"]
+        assert not ax.get_legend()  # the legend is a strip of its own, outside the data
+    assert panels.axes[1].get_yscale() == "log"  # MSE on a log scale
+    assert _key_labels(panels) == ["mlp", "shared"]
+    # one direction per axis label: accuracy up, MSE down
+    assert panels.axes[0].get_ylabel().endswith("(↑ better)")
+    assert panels.axes[1].get_ylabel().endswith("(↓ better)")
+
+
+def test_curves_clip_bands_to_the_accuracy_range():
+    frame = records()
+    frame.loc[frame["task"] == "ring", "test_score"] = [0.3, 1.0, 1.0] * 6  # a wide interval near 1
+    panels = plots.plot_curves(frame)
+    tops = [path.vertices[:, 1].max() for band in panels.axes[0].collections for path in band.get_paths()]
+    assert max(tops) <= 1.0
 
 
 def test_curves_report_diverged_runs_in_the_legend():
-    figure = plots.plot_curves(records(diverged_seed=0), x="n_params")
-    labels = [t.get_text() for t in figure.legends[0].get_texts()]
-    assert labels == ["mlp (3 diverged)", "shared (3 diverged)"]
-    assert figure.axes[0].get_xlabel() == "free parameters"
+    panels = plots.plot_curves(records(diverged_seed=0), x="n_params")
+    assert _key_labels(panels) == ["mlp (6 diverged)", "shared (6 diverged)"]
+    assert panels.axes[0].get_xlabel() == "free parameters"
 
 
-def test_exchange_rates_draw_lower_bounds_and_the_group_order():
+def test_exchange_rates_draw_lower_bounds_apart_and_the_group_order():
     rates = stats.exchange_rates(records(), baselines=("mlp",))
-    figure = plots.plot_exchange_rates(rates, {"ring": 16, "set": 40320})
-    ax = figure.axes[0]
+    panels = plots.plot_exchange_rates(rates, {"ring": 16, "set": 40320})
+    ax = panels.axes[0]
     assert any(line.get_ydata()[0] == 16 for line in ax.get_lines())  # the |G| line
-    bounds = ax.collections[1].get_offsets()
-    assert len(bounds) == rates[(rates["task"] == "ring") & rates["lower_bound"]].shape[0]
+    ring = rates[rates["task"] == "ring"].sort_values("n_train")
+    bounds = ax.collections[0].get_offsets()
+    assert len(bounds) == ring["lower_bound"].sum() > 0
+    joined = ax.get_lines()[0].get_ydata()
+    assert np.isnan(np.asarray(joined, dtype=float)[ring["lower_bound"].to_numpy()]).all()  # never joined
 
 
-def test_effects_forest_plot():
-    table = pd.DataFrame({"claim": ["1", "1", "2"], "task": ["ring", "set", "ring"],
+def test_effects_forest_plot_titles_each_panel_with_its_full_name():
+    table = pd.DataFrame({"claim": ["1 robust to shift", "1 robust to shift", "2 smaller gap"],
+                          "task": ["ring", "set", "ring"],
                           "effect": [0.1, -0.2, 0.3], "low": [0.0, -0.3, 0.1], "high": [0.2, -0.1, 0.5]})
-    figure = plots.plot_effects(table)
-    assert len(figure.axes) == 2 and figure.axes[0].get_title() == "1"
+    panels = plots.plot_effects(table)
+    assert [ax.get_title() for ax in panels.axes] == ["1 robust to shift", "2 smaller gap"]
+
+
+def test_learning_rates_put_their_colour_bar_above_the_panels():
+    rates = pd.DataFrame({"task": ["ring"] * 2 + ["set"] * 2, "family": ["mlp", "shared"] * 2,
+                          "n_train": [16] * 4, "lr": [1e-3, 1e-2, 1e-3, 3e-3],
+                          "lr_at_edge": [False, True] * 2})
+    panels = plots.plot_learning_rates(rates)
+    assert len(panels.axes) == 2 and panels.key_svg is not None
+    assert any(text.get_text().endswith("*") for text in panels.axes[0].texts)
 
 
 def test_bad_records_are_named():
@@ -83,8 +114,9 @@ def test_book_style_puts_figures_into_the_notebook_even_under_agg(monkeypatch):
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
     NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
     outputs = notebook.cells[0].outputs
-    assert any("image/png" in output.get("data", {}) for output in outputs), outputs
-    assert any(output.get("text", "").strip() == "10.0" for output in outputs), outputs
+    assert any("image/svg+xml" in output.get("data", {}) for output in outputs), outputs
+    printed = [output.get("text", "").strip() for output in outputs]
+    assert str(BOOK_RC["xtick.labelsize"]) in printed, outputs
 
 
 def test_table_has_one_header_row_and_shows_each_index_value_once():

@@ -1,17 +1,18 @@
 """Figures of the chapter "What theory predicts": measurement against closed form.
 
 Plotting only: every function takes tidy tables from ``symsharing.theory`` (``linear``,
-``calibration``, ``kernels``) and returns a matplotlib ``Figure``.
+``calibration``, ``kernels``) and returns a ``Panels`` figure in the book's style (``style.py``).
 """
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.lines import Line2D
 from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 
 from symsharing.figures.plots import FAMILY_STYLE
+from symsharing.figures.style import PANEL_SIZE, Panels, measured_line
 from symsharing.theory import linear
 
 __all__ = ["plot_calibration", "plot_residuals", "plot_rate_comparison", "plot_crossovers"]
@@ -21,14 +22,14 @@ LINEAR_STYLE = {"unconstrained": FAMILY_STYLE["mlp"], "invariant": FAMILY_STYLE[
                 "augmented": FAMILY_STYLE["mlp+aug"]}
 
 
-def plot_calibration(expected: pd.DataFrame, trained: pd.DataFrame) -> plt.Figure:
+def plot_calibration(expected: pd.DataFrame, trained: pd.DataFrame) -> Panels:
     """One panel per linear task: measured over closed form against n. ``expected`` is the
     ``calibration_summary`` of the noise-averaged estimate (filled markers, each size's mean with
     its 95 % interval), ``trained`` that of the trained models' excess risk (open markers, means
     only: a few seeds of a heavy-tailed quantity)."""
     tasks = list(dict.fromkeys(expected["task"]))
-    figure, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.4), squeeze=False, sharey=True)
-    for ax, task in zip(axes[0], tasks, strict=True):
+    panels = Panels(len(tasks))
+    for ax, task in zip(panels.axes, tasks, strict=True):
         for family, style in LINEAR_STYLE.items():
             offset = {"unconstrained": 1.0, "invariant": 0.96, "augmented": 1.04}[family]
             part = trained[(trained["task"] == task) & (trained["family"] == family)]
@@ -55,16 +56,18 @@ def plot_calibration(expected: pd.DataFrame, trained: pd.DataFrame) -> plt.Figur
         ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
         ax.yaxis.set_minor_formatter(NullFormatter())
         ax.grid(alpha=0.3)
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=7, frameon=False)
-    figure.tight_layout(rect=(0, 0.08, 1, 1))
-    return figure
+    low, high = zip(*(ax.get_ylim() for ax in panels.axes), strict=True)
+    for ax in panels.axes:  # one scale for every panel, as the panels no longer share an axis
+        ax.set_ylim(min(low), max(high))
+    panels.legend(columns=2)
+    return panels.finish()
 
 
-def plot_residuals(frame: pd.DataFrame) -> plt.Figure:
+def plot_residuals(frame: pd.DataFrame) -> Panels:
     """Every trained linear model: its optimisation residual ``distance_to_ls`` against its excess
     risk (log-log), one colour per family; the diagonal is residual = excess."""
-    figure, ax = plt.subplots(figsize=(5.2, 3.6))
+    panels = Panels(1, size=(PANEL_SIZE[0] * 1.3, PANEL_SIZE[1] * 1.2))
+    ax = panels.axes[0]
     for family, style in LINEAR_STYLE.items():
         part = frame[frame["family"] == family]
         ax.scatter(part["excess_risk"], part["distance_to_ls"], s=10, marker=style["marker"],
@@ -76,33 +79,38 @@ def plot_residuals(frame: pd.DataFrame) -> plt.Figure:
     ax.set_xlabel("excess risk ‖ŵ − θ‖²")
     ax.set_ylabel("residual ‖ŵ − w_LS‖²")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    figure.tight_layout()
-    return figure
+    panels.legend(columns=2)
+    return panels.finish()
 
 
 def plot_rate_comparison(rates: dict[str, pd.DataFrame],
-                         references: dict[str, dict[str, float]]) -> plt.Figure:
+                         references: dict[str, dict[str, float]]) -> Panels:
     """One panel per task: exchange rate against n for each source in ``rates`` (name -> table of
-    ``bootstrap_exchange_rates``; open triangles are lower bounds), horizontal lines for each
-    reference (name -> {task: value}, e.g. ``d/k`` and ``|G|``)."""
+    ``bootstrap_exchange_rates``): measured rates joined by a line with their band, lower bounds as
+    open triangles never joined to them; horizontal lines for each reference (name -> {task:
+    value}, e.g. ``d/k`` and ``|G|``), their values written on the line."""
     tasks = sorted(set().union(*(set(r["task"]) for r in rates.values())))
     colors = dict(zip(rates, ("tab:red", "tab:green", "tab:blue", "tab:orange"), strict=False))
-    figure, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.4), squeeze=False)
-    for ax, task in zip(axes[0], tasks, strict=True):
+    panels = Panels(len(tasks))
+    for ax, task in zip(panels.axes, tasks, strict=True):
         for name, table in rates.items():
             curve = table[table["task"] == task].sort_values("n_train")
             if curve.empty:
                 continue
             color = colors[name]
-            ax.plot(curve["n_train"], curve["rate"], color=color, label=name)
-            ax.fill_between(curve["n_train"], curve["low"], curve["high"], color=color, alpha=0.15)
-            bound = curve[curve["lower_bound"]]
-            ax.scatter(bound["n_train"], bound["rate"], marker="^", facecolors="none", edgecolors=color, s=40)
+            bound = curve["lower_bound"].to_numpy(dtype=bool)
+            ax.plot(curve["n_train"], measured_line(curve["rate"], bound), color=color, marker="o",
+                    markersize=3, label=name)
+            ax.fill_between(curve["n_train"], measured_line(curve["low"], bound),
+                            measured_line(curve["high"], bound), color=color, alpha=0.15, linewidth=0)
+            ax.scatter(curve["n_train"][bound], curve["rate"][bound], marker="^", facecolors="none",
+                       edgecolors=color, s=40)
         for (name, values), style in zip(references.items(), ("--", ":"), strict=False):
             if task in values:
-                ax.axhline(values[task], color="black", linestyle=style, linewidth=1,
-                           label=f"{name} = {values[task]:,.3g}")
+                ax.axhline(values[task], color="black", linestyle=style, linewidth=1, label=name)
+                ax.annotate(f"{name} = {values[task]:,.3g}", (1, values[task]),
+                            xycoords=("axes fraction", "data"), xytext=(-2, 2), textcoords="offset points",
+                            ha="right", va="bottom", fontsize=9)
         ax.axhline(1, color="gray", linewidth=0.8)
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -110,15 +118,17 @@ def plot_rate_comparison(rates: dict[str, pd.DataFrame],
         ax.set_ylabel("exchange rate")
         ax.set_title(f"{task} task")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-    figure.tight_layout()
-    return figure
+    handles, labels = panels.entries()
+    bound = Line2D([], [], linestyle="none", marker="^", markerfacecolor="none", markeredgecolor="black")
+    panels.legend(handles + [bound], labels + ["lower bound (censored)"])
+    return panels.finish()
 
 
-def plot_crossovers(crossovers: pd.DataFrame, shapes: dict[str, tuple[int, int]]) -> plt.Figure:
+def plot_crossovers(crossovers: pd.DataFrame, shapes: dict[str, tuple[int, int]]) -> Panels:
     """Measured crossover sizes (95 % bootstrap interval) against ε, and the predicted curve
     ``linear.predicted_crossover``; ``shapes`` maps task -> (d, k)."""
-    figure, ax = plt.subplots(figsize=(5.2, 3.6))
+    panels = Panels(1, size=(PANEL_SIZE[0] * 1.3, PANEL_SIZE[1] * 1.2))
+    ax = panels.axes[0]
     for (task, (d, k)), color in zip(shapes.items(), ("tab:purple", "tab:green", "tab:blue"), strict=False):
         rows = crossovers[crossovers["task"] == task].sort_values("epsilon")
         grid = np.geomspace(rows["epsilon"].min() * 0.8, rows["epsilon"].max() * 1.2, 100)
@@ -132,6 +142,5 @@ def plot_crossovers(crossovers: pd.DataFrame, shapes: dict[str, tuple[int, int]]
     ax.set_xlabel("symmetry breaking ε (σ = 1)")
     ax.set_ylabel("n where unconstrained overtakes invariant")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    figure.tight_layout()
-    return figure
+    panels.legend(columns=2)
+    return panels.finish()

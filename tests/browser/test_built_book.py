@@ -1,119 +1,43 @@
-"""A real browser reads the built book: every page of ``_build/html`` in headless Chromium.
+"""A real browser reads the built book: every page of ``_build/html`` in headless Chromium, offline.
 
 Run after ``jupyter-book build`` (the last step of ``make test``). Chromium and its driver come from
 Debian (``chromium``, ``chromium-driver``; ``.ci/run`` installs them) and are given to selenium by
-path, so nothing is downloaded. Outside CI the test skips with the reason when they are missing; in
-CI (``CI=true``) it fails instead. Offline, assets from CDNs (MathJax, the widget manager,
-fonts) fail to load: those network errors are expected and filtered; everything the book serves
-itself must load and run without a console error. Widgets render from CDN scripts, so their pages
-are checked for the saved widget state, not for pixels. Every page is then read as a reader would,
-at desktop (1280 px) and phone (390 px) width, with a screenshot of each under ``_build/screenshots/``.
+path, so nothing is downloaded. The browser has no network but the local server (``reader.py``), as
+a reader with no connection: no page may ask another host for anything, every page's math must be
+typeset and every widget drawn from the book's own files, and everything must load and run without
+a console error. Every page is then read as a reader would, at desktop (1280 px) and phone (390 px)
+width, with a screenshot of each under ``_build/screenshots/``; the page weights (bytes of a first
+visit) are written to ``_build/page-weights.json``.
 """
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
-import os
-import re
 import shutil
-import threading
-from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
 import pytest
 from PIL import Image
+from reader import HTML, ROOT, WIDGET_STATE, WIDGET_VIEW, WIDTHS, is_local, pages, visit
 
-ROOT = Path(__file__).resolve().parents[2]
-HTML = Path(os.environ.get("SYMSHARING_BOOK_HTML", ROOT / "_build" / "html"))
+from symsharing.settings import cache_dir
+
 SCREENSHOTS = HTML.parent / "screenshots"
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--window-size=1280,1000"]
+WEIGHTS = HTML.parent / "page-weights.json"
 # the results chapters: argument first, their code collapsed behind a toggle
 RESULTS_PAGES = ["book/robustness.html", "book/sample_efficiency.html", "book/parameter_efficiency.html",
                  "book/generalization.html", "book/predictions.html", "book/paramspace.html",
                  "book/asymmetric.html", "book/discussion.html"]
-WIDTHS = {"desktop": 1280, "phone": 390}
-WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+ICON_KIT_LIMIT = 10_000  # bytes: the theme's Font Awesome script (1.5 MB) is replaced by a stub
+# absolute paths of the build that must not reach a page (e.g. the results cache's folder)
+BUILD_FOLDERS = sorted({str(ROOT), str(cache_dir().resolve())})
 
 
-def _unavailable(reason: str):
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: the browser test must run in CI)")
-    pytest.skip(reason)
-
-
-def _pages() -> list[str]:
-    return sorted(path.relative_to(HTML).as_posix() for path in HTML.rglob("*.html")
-                  if "_static" not in path.parts and "_sources" not in path.parts)
-
-
-@pytest.fixture(scope="module")
-def server():
-    """The built book over http on 127.0.0.1 (a random free port), as a reader's browser gets it."""
-    if not (HTML / "index.html").exists():
-        _unavailable(f"no built book at {HTML}: run 'make build-quick' first")
-    handler = functools.partial(_QuietHandler, directory=str(HTML))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 (the base class's signature)
-        pass
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
-    if missing:
-        _unavailable(f"Chromium is not installed ({', '.join(missing)} missing): "
-                     "apt-get install chromium chromium-driver")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in CHROMIUM_FLAGS + [f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"]:
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(60)
-    driver.set_script_timeout(30)
-    yield driver
-    driver.quit()
-
-
-def _is_local(url: str) -> bool:
-    return urlparse(url).hostname in (None, "", "127.0.0.1", "localhost")
-
-
-def _own_script_errors(entries, base: str) -> list[str]:
-    """SEVERE console entries, less the network errors of assets from other hosts (CDNs, offline)."""
-    errors = []
-    for entry in entries:
-        if entry["level"] != "SEVERE":
-            continue
-        message = entry["message"]
-        url = message.split(" ", 1)[0]
-        if url.startswith("http") and not _is_local(url):
-            continue  # e.g. "https://cdn.jsdelivr.net/... - Failed to load resource: net::ERR_..."
-        if urlparse(url).path == "/favicon.ico":
-            continue  # asked for by the browser itself, not by the page: the book has no favicon
-        if "net::ERR_" in message and re.search(r"https?://(?!127\.0\.0\.1|localhost)", message):
-            continue
-        errors.append(message)
-    return errors
+def _console_errors(visit_) -> list[str]:
+    """SEVERE console entries, less the favicon the browser asks for by itself (the book has none)."""
+    return [entry["message"] for entry in visit_.console if entry["level"] == "SEVERE"
+            and urlparse(entry["message"].split(" ", 1)[0]).path != "/favicon.ico"]
 
 
 _IMAGES = """
@@ -124,38 +48,79 @@ Promise.all(images.map((image) => image.decode().then(() => null, () => null))).
     images.map((image) => ({src: image.currentSrc || image.src, width: image.naturalWidth}))));
 """
 
+# After the page has settled (reader.visit): math left as TeX source, widgets not drawn, icons.
+_RENDERED = """
+const article = document.querySelector('article') || document.body;
+const views = Array.from(document.querySelectorAll(`script[type="${arguments[0]}"]`));
+const icons = Array.from(document.querySelectorAll('i[class*="fa-"]'))
+    .filter((icon) => icon.getClientRects().length > 0);
+return {
+    math: document.querySelectorAll('.math').length,
+    typeset: document.querySelectorAll('mjx-container').length,
+    raw_math: Array.from(document.querySelectorAll('.math')).concat([article])
+        .map((element) => element.innerText).filter((text) => /\\\\[(\\[]/.test(text))
+        .map((text) => text.slice(0, 60)),
+    views: views.map((view) => JSON.parse(view.textContent).model_id),
+    drawn: views.filter((view) => {
+        const area = view.previousElementSibling;
+        return area && area.classList.contains('widget-subarea') && area.getBoundingClientRect().height > 0;
+    }).length,
+    icons: icons.length,
+    blank_icons: icons.filter((icon) => getComputedStyle(icon, '::before').content === 'none').length,
+    icon_font: Array.from(document.fonts).some((font) => font.family.includes('Font Awesome')
+        && font.status === 'loaded'),
+};
+"""
 
-def _visit(driver, url: str) -> None:
-    driver.get(url)
-    driver.execute_async_script("const done = arguments[0]; if (document.readyState === 'complete') "
-                                "done(); else window.addEventListener('load', () => done());")
 
-
-def test_every_page_loads_cleanly(server, browser):
-    pages = _pages()
-    assert "index.html" in pages and "book/intro.html" in pages
-    problems, widget_pages = {}, []
-    for page in pages:
-        _visit(browser, server + page)
-        found = []
-        found += [f"console: {m}" for m in _own_script_errors(browser.get_log("browser"), server)]
+def test_every_page_renders_offline(server, browser):
+    """Offline, every page loads only from the book: its math is typeset (no raw ``\\(`` left), its
+    widgets are drawn from their saved state, its icons are drawn, no script fails, and its HTML
+    names no folder of the machine that built it."""
+    all_pages = pages()
+    assert "index.html" in all_pages and "book/intro.html" in all_pages
+    problems, weights, math_pages, widget_pages = {}, {}, [], []
+    for page in all_pages:
+        seen = visit(browser, server + page)
+        found = [f"console: {message}" for message in _console_errors(seen)]
+        found += [f"asked another host for {request.url[:100]} ({request.failed})"
+                  for request in seen.off_server]
+        found += [f"failed to load {request.url[:100]} ({request.failed})" for request in seen.requests
+                  if is_local(request.url) and request.failed]
         images = browser.execute_async_script(_IMAGES)
-        found += [f"image does not decode: {i['src']}" for i in images
-                  if _is_local(i["src"]) and not i["width"] > 0]
-        views = [json.loads(text) for text in browser.execute_script(
-            f"return Array.from(document.querySelectorAll('script[type=\"{WIDGET_VIEW}\"]'))"
-            ".map((s) => s.textContent)")]
-        if views:
+        found += [f"image does not decode: {i['src'][:100]}" for i in images
+                  if is_local(i["src"]) and not i["width"] > 0]
+        shown = browser.execute_script(_RENDERED, WIDGET_VIEW)
+        if shown["math"]:
+            math_pages.append(page)
+            if shown["typeset"] < shown["math"] or shown["raw_math"]:
+                found.append(f"math not typeset: {shown['typeset']} of {shown['math']} formulas, "
+                             f"raw TeX shown: {shown['raw_math'][:3]}")
+        if shown["views"]:
             widget_pages.append(page)
             states = browser.execute_script(
                 f"return Array.from(document.querySelectorAll('script[type=\"{WIDGET_STATE}\"]'))"
                 ".map((s) => s.textContent)")
             saved = {key for text in states for key in json.loads(text).get("state", {})}
-            found += [f"widget {v['model_id']} shown without saved state" for v in views
-                      if v["model_id"] not in saved]
+            found += [f"widget {view} shown without saved state" for view in shown["views"]
+                      if view not in saved]
+            if shown["drawn"] < len(shown["views"]):
+                found.append(f"{len(shown['views']) - shown['drawn']} of {len(shown['views'])} "
+                             "widgets not drawn")
+        if shown["icons"] and (shown["blank_icons"] or not shown["icon_font"]):
+            found.append(f"icons not drawn: {shown['blank_icons']} of {shown['icons']} blank, "
+                         f"icon font loaded: {shown['icon_font']}")
+        icon_kit = [request for request in seen.requests if "/fontawesome.js" in request.url]
+        found += [f"the icon script weighs {request.bytes} bytes" for request in icon_kit
+                  if request.bytes > ICON_KIT_LIMIT]
+        found += [f"names a folder of the machine that built it: {folder}" for folder in BUILD_FOLDERS
+                  if folder in (HTML / page).read_text(encoding="utf-8")]
+        weights[page] = {"bytes": seen.weight, "requests": len(seen.requests)}
         if found:
             problems[page] = found
+    WEIGHTS.write_text(json.dumps(weights, indent=1) + "\n")
     assert not problems, json.dumps(problems, indent=1)
+    assert math_pages, "no page of the book has math: the check of its typesetting checked nothing"
     assert widget_pages, "no page of the book carries a widget: the explorers' saved state was lost"
 
 
@@ -176,9 +141,19 @@ const visible = (element) => {
     }
     return element.getClientRects().length > 0;
 };
-const images = Array.from(article.querySelectorAll('img')).filter((image) => !image.closest('.widget-area'));
+const images = Array.from(article.querySelectorAll('img'))
+    .filter((image) => !image.closest('.widget-area, .widget-subarea'));  // a widget's own output
+const style = getComputedStyle(article);
+const column = article.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
 return {
     overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    column: column,
+    wide_tables: Array.from(article.querySelectorAll('table')).filter(visible)
+        .filter((table) => !table.closest('.widget-area'))
+        .map((table) => ({width: Math.round(table.getBoundingClientRect().width),
+                          text: (table.closest('figure')?.querySelector('figcaption') || table)
+                              .textContent.trim().slice(0, 50)}))
+        .filter((table) => table.width > column + 1),
     uncaptioned: images.filter((image) => {
         const figure = image.closest('figure');
         const caption = figure && figure.querySelector('figcaption');
@@ -187,6 +162,9 @@ return {
     traceback: /Traceback \\(most recent call last\\)/.test(article.innerText)
         || article.querySelector('.output.traceback, .output.error') !== null,
     code: Array.from(article.querySelectorAll('.cell_input')).filter(visible).length,
+    helpers: Array.from(article.querySelectorAll('.cell_input')).filter(visible)
+        .map((cell) => cell.innerText).filter((text) => /\\bglue\\(|NBVAL_/.test(text))
+        .map((text) => text.trim().split('\\n')[0].slice(0, 60)),
     stderr: Array.from(article.querySelectorAll('.output.stderr'))
         .map((output) => output.innerText.trim().slice(0, 80)),
     misnumbered: Array.from(article.querySelectorAll('figure')).filter((figure) => {
@@ -198,25 +176,36 @@ return {
 """
 
 
+def layout_problems(found: dict, label: str) -> list[str]:
+    """What a reader at this width cannot read: the page scrolls sideways (any width), or a table is
+    wider than the text column (at desktop width, where every table must fit without scrolling)."""
+    issues = []
+    if found["overflow"] > 1:
+        issues.append(f"{label}: the page scrolls sideways by {found['overflow']} px")
+    if label == "desktop" and found["wide_tables"]:
+        issues += [f"{label}: a table {table['width']} px wide in a {found['column']:.0f} px column: "
+                   f"{table['text']!r}" for table in found["wide_tables"]]
+    return issues
+
+
 def test_pages_read_like_a_reader(server, browser):
     """Every page at desktop and phone width: a screenshot each, no horizontal scroll of the page
-    body (a wide table may scroll inside its own container), a caption for every figure, tables
-    numbered as tables ("Table N") and figures as figures, no traceback or warning, and no code
-    input shown by default on the results chapters."""
+    body, no table wider than the text column at desktop width, a caption for every figure, tables
+    numbered as tables ("Table N") and figures as figures, no traceback or warning, no code input
+    shown by default on the results chapters, and no shown code cell that only serves the book
+    (``glue`` calls, nbval markers)."""
     missing = [page for page in RESULTS_PAGES if not (HTML / page).exists()]
     assert not missing, f"results chapters not built: {missing}"
     if SCREENSHOTS.exists():
         shutil.rmtree(SCREENSHOTS)
     SCREENSHOTS.mkdir(parents=True)
     problems = {}
-    for page in _pages():
+    for page in pages():
         for label, width in WIDTHS.items():
             browser.set_window_size(width, 1000)
-            _visit(browser, server + page)
+            visit(browser, server + page)
             found = browser.execute_script(_READER_CHECKS)
-            issues = []
-            if found["overflow"] > 1:
-                issues.append(f"{label}: the page scrolls sideways by {found['overflow']} px")
+            issues = layout_problems(found, label)
             if found["uncaptioned"]:
                 issues.append(f"{label}: figures without a caption: {found['uncaptioned']}")
             if found["misnumbered"]:
@@ -225,6 +214,8 @@ def test_pages_read_like_a_reader(server, browser):
                 issues.append(f"{label}: warnings or other stderr shown: {found['stderr']}")
             if found["traceback"]:
                 issues.append(f"{label}: a traceback is shown")
+            if found["helpers"]:
+                issues.append(f"{label}: glue or nbval lines shown in code cells: {found['helpers']}")
             if page in RESULTS_PAGES and found["code"]:
                 issues.append(f"{label}: {found['code']} code cells shown (results chapters hide their code)")
             _fit_height(browser, width)
@@ -238,3 +229,29 @@ def test_pages_read_like_a_reader(server, browser):
                 problems.setdefault(page, []).extend(issues)
     browser.set_window_size(1280, 1000)
     assert not problems, json.dumps(problems, indent=1)
+
+
+# A table too wide for any column, and a block too wide for a phone, planted in a built page.
+_PLANT = {
+    "table": """const figure = document.createElement('figure');
+figure.innerHTML = '<table><tr>' + Array.from({length: 30}, (_, i) => `<td>planted_cell_${i}</td>`).join('')
+    + '</tr></table>';
+(document.querySelector('article') || document.body).appendChild(figure);""",
+    "block": """const block = document.createElement('p');
+block.textContent = 'planted_' + 'unbreakable_'.repeat(60);
+(document.querySelector('article') || document.body).appendChild(block);""",
+}
+
+
+@pytest.mark.parametrize(("planted", "label"), [("table", "desktop"), ("block", "phone")])
+def test_layout_check_fails_on_a_planted_overflow(server, browser, planted, label):
+    """The layout check is not blind: on a page that passes it, a planted wide table (1280 px) and a
+    planted unbreakable line (390 px) are each reported."""
+    browser.set_window_size(WIDTHS[label], 1000)
+    visit(browser, server + "book/intro.html")
+    before = layout_problems(browser.execute_script(_READER_CHECKS), label)
+    browser.execute_script(_PLANT[planted])
+    after = layout_problems(browser.execute_script(_READER_CHECKS), label)
+    browser.set_window_size(1280, 1000)
+    assert not before, before
+    assert after, f"a planted wide {planted} at {WIDTHS[label]} px went unnoticed"
