@@ -135,7 +135,7 @@ glue("ladder_population_checked", f"{len(tied):,}", display=False)
 beside = summarize(tied, ["arm", "n_train"]).merge(
     tied.groupby(["arm", "n_train"])["population_score"].mean().rename("population").reset_index())
 beside = pd.DataFrame({"group": beside["arm"], "n": beside["n_train"].astype(int),
-                       "test accuracy [95% CI]": [f"{m:.3f} [{lo:.3f}, {hi:.3f}]" for m, lo, hi
+                       "test accuracy [95% CI]": [f"{m:.3f} [{max(lo, 0):.3f}, {min(hi, 1):.3f}]" for m, lo, hi
                                                   in zip(beside["mean"], beside["low"], beside["high"], strict=True)],
                        "population accuracy": beside["population"].map("{:.4f}".format),
                        "ceiling": [f"{ceilings.ceiling(ring, groups[arm]):.4f}" for arm in beside["arm"]]})
@@ -157,7 +157,8 @@ for _, row in crossovers.iterrows():
 # ```{glue:figure} tab_ladder_population
 # :name: tab-ladder-population
 #
-# The tied models against their ceilings: mean test accuracy with its 95 % interval (a test set of
+# The tied models against their ceilings: mean test accuracy with its 95 % interval (clipped to
+# [0, 1]; a test set of
 # 2,048 samples, so it can lie above the ceiling by chance), the mean accuracy on the whole test
 # distribution (every ring weighted by its probability, exact), and the group's exact ceiling. No
 # model's population accuracy exceeds its ceiling (checked above, model by model).
