@@ -6,9 +6,9 @@ give bit-identical trained weights. Mini-batches are drawn with replacement; ``b
 means full batch.
 
 ``fit_many`` is the sweep engine: it sorts the models into stacks of one architecture and one
-data shape, and trains each stack at once with stacked weights ``[K, ...]`` and one fused Adam
-step (``_stacked.train_stack``). Each model keeps its own seed, data and augmentation, so the
-result equals ``fit`` one model at a time up to float rounding.
+data shape, and trains each stack at once with stacked weights ``[K, ...]`` and one optimizer
+step (fused Adam by default; ``engine.stacks.train_stack``). Each model keeps its own seed, data
+and augmentation, so the result equals ``fit`` one model at a time up to float rounding.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from torch import nn
 from symsharing._checks import check_int
 from symsharing.engine import pool
 from symsharing.engine.draws import CHUNK_STEPS, DrawStream
-from symsharing.engine.stacks import SCHEDULES, check_targets, make_adam, scheduled_lr
+from symsharing.engine.stacks import OPTIMIZERS, SCHEDULES, check_targets, make_optimizer, scheduled_lr
 from symsharing.groups import PermutationGroup
 from symsharing.models import MLP, l2_penalty
 
@@ -82,6 +82,16 @@ def _check_schedule(schedule, weight_decay) -> None:
         raise ValueError(f"weight_decay must be a finite number >= 0, got {weight_decay!r}")
 
 
+def _check_optimizer(optimizer, momentum, batch_size, n: int) -> None:
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
+    if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum < 1:
+        raise ValueError(f"momentum must be a number in [0, 1), got {momentum!r}")
+    if optimizer == "gd" and batch_size is not None and batch_size < n:
+        raise ValueError(f"optimizer 'gd' is full-batch gradient descent: batch_size must be None "
+                         f"(or >= the {n} samples), got {batch_size}; use 'sgd' for mini-batches")
+
+
 def _check_fit_arguments(model, X, y, steps, lr, batch_size, augment_group) -> None:
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -111,21 +121,26 @@ def _check_fit_arguments(model, X, y, steps, lr, batch_size, augment_group) -> N
 def fit(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, steps: int, lr: float = 1e-3,
         batch_size: int | None = None, seed: int = 0,
         augment_group: PermutationGroup | None = None, schedule: str = "constant",
-        weight_decay: float = 0.0) -> dict:
-    """Train ``model`` in place with Adam; return ``{"loss": [per step], "diverged", "steps_taken",
-    "seconds"}``.
+        weight_decay: float = 0.0, optimizer: str = "adam", momentum: float = 0.9) -> dict:
+    """Train ``model`` in place (Adam by default); return ``{"loss": [per step], "diverged",
+    "steps_taken", "seconds"}``.
 
-    ``schedule``: ``"constant"`` or ``"cosine"`` (the rate decays from ``lr`` towards 0 over ``steps``);
-    ``weight_decay > 0`` trains with AdamW (decoupled decay). A run whose loss becomes NaN or
-    infinite stops there and is marked ``diverged``.
+    ``schedule``: ``"constant"`` or ``"cosine"`` (the rate decays from ``lr`` towards 0 over ``steps``).
+    ``optimizer``: ``"adam"`` (``weight_decay > 0``: AdamW, decoupled decay), ``"gd"`` (full-batch
+    gradient descent: ``batch_size`` None), ``"sgd"`` (the same step on mini-batches) or
+    ``"momentum"`` (heavy-ball SGD with ``momentum``); for the last three ``weight_decay`` is the L2
+    penalty ``(weight_decay / 2)‖θ‖²`` (``engine.stacks.make_optimizer``). A run whose loss becomes
+    NaN or infinite stops there and is marked ``diverged``.
     """
     _check_fit_arguments(model, X, y, steps, lr, batch_size, augment_group)
     _check_schedule(schedule, weight_decay)
+    _check_optimizer(optimizer, momentum, batch_size, len(X))
     seed = _check_seed(seed)
     device = next(model.parameters()).device
     X, y = X.to(device), y.to(device)
     stream = DrawStream(seed, len(X), X.shape[1], batch_size, augment_group)
-    optimizer = make_adam([p for p in model.parameters() if p.requires_grad], lr, weight_decay)
+    optimizer = make_optimizer(optimizer, [p for p in model.parameters() if p.requires_grad], lr,
+                               weight_decay, momentum)
     history, diverged, start = [], False, time.perf_counter()
     model.train()
     while len(history) < steps and not diverged:
@@ -245,11 +260,12 @@ def fit_many(models, datasets, *, steps, lr=1e-3, batch_size: int | None = None,
              seeds=None, augment_groups=None, max_stack_elements: int = 1_000_000,
              progress: bool = False, schedule: str = "constant", weight_decay: float = 0.0,
              workers: int | None = None, device: str | None = None, on_stack=None,
-             evaluators=None) -> list[dict]:
+             evaluators=None, optimizer: str = "adam", momentum: float = 0.9) -> list[dict]:
     """Train each ``models[k]`` on ``datasets[k] = (X, y)`` as ``fit`` would; return the histories.
 
     ``steps`` and ``lr`` are one value for every model or a list with one entry per model;
-    ``schedule`` and ``weight_decay`` are as in ``fit``. ``seeds`` (default ``0, 1, ...``) and
+    ``schedule``, ``weight_decay``, ``optimizer`` and ``momentum`` are as in ``fit``. ``seeds``
+    (default ``0, 1, ...``) and
     ``augment_groups`` (default None) hold one entry per model. Models are trained in place, stack
     by stack (``plan_stacks``); the histories come back in input order: ``{"loss", "diverged",
     "steps_taken", "seconds", "stack_size", "stack_seconds"}``, where ``seconds`` is the stack's
@@ -292,6 +308,7 @@ def fit_many(models, datasets, *, steps, lr=1e-3, batch_size: int | None = None,
         if not isinstance(data, (tuple, list)) or len(data) != 2:
             raise TypeError(f"each dataset must be a pair (X, y), got {type(data).__name__}")
         _check_fit_arguments(model, data[0], data[1], steps[k], lrs[k], batch_size, group)
+        _check_optimizer(optimizer, momentum, batch_size, len(data[0]))
         _check_seed(seed)
     stacks = plan_stacks(models, datasets, batch_size=batch_size, augment_groups=augment_groups,
                          max_stack_elements=max_stack_elements, steps=steps, lrs=lrs)
@@ -300,7 +317,8 @@ def fit_many(models, datasets, *, steps, lr=1e-3, batch_size: int | None = None,
              {"steps": steps[members[0]], "lr": lrs[members[0]], "batch_size": batch_size,
               "seeds": [int(seeds[k]) for k in members],
               "augment_groups": [augment_groups[k] for k in members],
-              "schedule": schedule, "weight_decay": weight_decay, "device": device},
+              "schedule": schedule, "weight_decay": weight_decay, "device": device,
+              "optimizer": optimizer, "momentum": momentum},
              [evaluators[k] for k in members]) for members in stacks]
     histories: list[dict | None] = [None] * len(models)
     bar = None

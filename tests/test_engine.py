@@ -224,6 +224,35 @@ def test_warmup_cosine_rises_linearly_then_decays():
     assert scheduled_lr(0.1, 0, 1, "warmup-cosine") == pytest.approx(0.1)  # one step: no room to warm up
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("family", ["mlp", "shared-deepsets", "w-asym"])
+@pytest.mark.parametrize("optimizer, batch_size, weight_decay", [
+    ("gd", None, 0.0), ("gd", None, 0.05), ("sgd", 7, 0.0), ("momentum", None, 0.01), ("momentum", 7, 0.0)])
+def test_fit_many_equals_fit_with_each_optimizer(dtype, family, optimizer, batch_size, weight_decay):
+    torch.manual_seed(3)
+    models = [_builders()[family]().to(dtype) for _ in range(3)]
+    copies = [copy.deepcopy(m) for m in models]
+    data = _data(3, dtype=dtype)
+    kwargs = {"steps": STEPS, "lr": 1e-2, "batch_size": batch_size, "optimizer": optimizer,
+              "weight_decay": weight_decay, "momentum": 0.8}
+    stacked = fit_many(models, data, seeds=[4, 5, 6], **kwargs)
+    alone = _one_at_a_time(copies, data, [4, 5, 6], [None] * 3, **kwargs)
+    _assert_same(models, copies, stacked, alone, ATOL[dtype])
+
+
+def test_gradient_descent_is_the_plain_update():
+    torch.manual_seed(4)
+    model = MLP(6, 1, 8).double()
+    X, y = _data(1, dtype=torch.float64)[0]
+    start = [p.detach().clone() for p in model.parameters()]
+    penalty = 0.5 * 0.1 * sum(p.pow(2).sum() for p in model.parameters())
+    loss = torch.nn.functional.mse_loss(model(X), y) + penalty
+    gradients = torch.autograd.grad(loss, list(model.parameters()))
+    fit(model, X, y, steps=1, lr=0.3, optimizer="gd", weight_decay=0.1)
+    for p, p0, g in zip(model.parameters(), start, gradients, strict=True):
+        torch.testing.assert_close(p.detach(), p0 - 0.3 * g, atol=1e-14, rtol=0)
+
+
 def test_cosine_schedule_decays_to_zero_and_constant_is_unchanged():
     from symsharing.engine.stacks import scheduled_lr
 

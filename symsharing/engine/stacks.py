@@ -1,9 +1,9 @@
-"""Training a stack of K models of one architecture at once: weights ``[K, ...]``, one Adam step.
+"""Training a stack of K models of one architecture at once: weights ``[K, ...]``, one optimizer step.
 
 Each model keeps its own data, its own random draws (``_draws.DrawStream``) and its own loss; the
 loss that is differentiated is the *sum* of the K per-model mean losses, so every model gets
-exactly the gradient it would get alone, and Adam (elementwise) updates each model as it would
-alone. Two forward passes:
+exactly the gradient it would get alone, and the optimizer (Adam, or (momentum) SGD: all
+elementwise) updates each model as it would alone. Two forward passes:
 
 - exact ``MLP`` (ReLU, no LayerNorm): hand-written batched kernels, ``baddbmm`` for the hidden layers and a
   multiply-and-sum for a width-1 output layer (a batched matmul with one output column runs far
@@ -37,7 +37,8 @@ from torch.func import functional_call, vmap
 from symsharing.engine.draws import CHUNK_STEPS, DrawStream
 from symsharing.models import MLP, SharedMLP, l2_penalty
 
-__all__ = ["check_targets", "make_adam", "retain_freed_memory", "stacked_loss", "train_stack", "SCHEDULES",
+__all__ = ["check_targets", "make_adam", "make_optimizer", "OPTIMIZERS", "retain_freed_memory",
+           "stacked_loss", "train_stack", "SCHEDULES",
            "scheduled_lr"]
 
 SCHEDULES = ("constant", "cosine", "warmup-cosine")
@@ -74,6 +75,25 @@ def make_adam(params, lr: float, weight_decay: float = 0.0) -> torch.optim.Optim
     if weight_decay:
         return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, fused=fused or None)
     return torch.optim.Adam(params, lr=lr, fused=fused or None)
+
+
+OPTIMIZERS = ("adam", "gd", "sgd", "momentum")
+
+
+def make_optimizer(name: str, params, lr: float, weight_decay: float = 0.0,
+                   momentum: float = 0.9) -> torch.optim.Optimizer:
+    """The optimizer called ``name`` (one of ``OPTIMIZERS``) over ``params``.
+
+    ``"adam"``: ``make_adam`` (decoupled decay). ``"gd"`` and ``"sgd"``: plain steps
+    ``θ ← θ − lr (g + weight_decay θ)``, i.e. the gradient of the L2 penalty ``(weight_decay / 2)‖θ‖²``
+    added to the loss's (``"gd"`` is the full-batch case, which the caller checks); ``"momentum"``:
+    heavy-ball SGD, ``b ← momentum b + g + weight_decay θ``, ``θ ← θ − lr b`` (torch's ``SGD``, no
+    dampening). Every update is elementwise, so a stack of K models steps each as it would alone.
+    """
+    if name == "adam":
+        return make_adam(params, lr, weight_decay)
+    return torch.optim.SGD(list(params), lr=lr, weight_decay=weight_decay,
+                           momentum=momentum if name == "momentum" else 0.0)
 
 
 def scheduled_lr(lr: float, step: int, steps: int, schedule: str) -> float:
@@ -285,11 +305,12 @@ def _gather_rows(data: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
 def train_stack(models: list[nn.Module], datasets: list[tuple[torch.Tensor, torch.Tensor]], *,
                 steps: int, lr: float, batch_size: int | None, seeds: list[int],
                 augment_groups: list, schedule: str = "constant", weight_decay: float = 0.0,
-                device: str | torch.device | None = None) -> list[dict]:
+                device: str | torch.device | None = None, optimizer: str = "adam",
+                momentum: float = 0.9) -> list[dict]:
     """Train K models of one architecture (same data shapes) at once; return one history each.
 
     ``device`` (default: the models') is where the stack trains; the trained weights are written
-    back into the models where they are."""
+    back into the models where they are. ``optimizer`` and ``momentum``: see ``make_optimizer``."""
     retain_freed_memory()
     start = time.perf_counter()
     device = next(models[0].parameters()).device if device is None else torch.device(device)
@@ -304,7 +325,7 @@ def train_stack(models: list[nn.Module], datasets: list[tuple[torch.Tensor, torc
     k_models, n, features = X.shape
     streams = [DrawStream(seed, n, features, batch_size, group)
                for seed, group in zip(seeds, augment_groups, strict=True)]
-    optimizer = make_adam(stack.parameters(), lr, weight_decay)
+    optimizer = make_optimizer(optimizer, stack.parameters(), lr, weight_decay, momentum)
     losses = torch.full((steps, k_models), float("nan"), dtype=torch.float64)  # (steps, K), kept on the CPU
     stopped_at = [None] * k_models  # the step whose loss was not finite
     frozen = {}  # k -> weights right after that step
