@@ -25,7 +25,7 @@ def _check_input(x, n_in: int, model: str, like: torch.Tensor) -> None:
     _check_features(x, (None, n_in), like, model)
 
 
-ACTIVATIONS = ("relu", "gelu", "scalar-gate")
+ACTIVATIONS = ("relu", "gelu", "scalar-gate", "identity")
 
 
 class MLP(nn.Module):
@@ -33,9 +33,10 @@ class MLP(nn.Module):
 
     Each hidden layer is ``activation(norm(W h + b))``: ``norm`` is the identity, or a LayerNorm
     (learned affine, PyTorch's default) when ``layer_norm``; ``activation`` is ``"relu"`` (the
-    default), ``"gelu"``, or ``"scalar-gate"``: ``sigmoid(gate_scale * h) * h`` unit by unit (the
-    σ-Asymmetric gate with ``C = gate_scale * I``, which commutes with permutations; 1 gives SiLU).
-    Only the plain ReLU network without LayerNorm has the positive-rescaling symmetry.
+    default), ``"gelu"``, ``"scalar-gate"``: ``sigmoid(gate_scale * h) * h`` unit by unit (the
+    σ-Asymmetric gate with ``C = gate_scale * I``, which commutes with permutations; 1 gives SiLU),
+    or ``"identity"``: a deep *linear* network. Of these only the plain ReLU network and the linear
+    one, without LayerNorm, have the positive-rescaling symmetry (the linear one has all of GL).
     """
 
     def __init__(self, n_in: int, n_out: int, width: int, depth: int = 2, *, activation: str = "relu",
@@ -69,6 +70,8 @@ class MLP(nn.Module):
             return torch.relu(h)
         if self.activation == "gelu":
             return nn.functional.gelu(h)
+        if self.activation == "identity":
+            return h
         return torch.sigmoid(self.gate_scale * h) * h
 
     def extra_repr(self) -> str:  # in the repr, so that fit_many never stacks two activations together

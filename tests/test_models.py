@@ -148,7 +148,7 @@ def test_numpy_integers_are_accepted():
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-@pytest.mark.parametrize("activation", ["relu", "gelu", "scalar-gate"])
+@pytest.mark.parametrize("activation", ["relu", "gelu", "scalar-gate", "identity"])
 @pytest.mark.parametrize("layer_norm", [False, True])
 def test_activation_and_layer_norm_options(dtype, activation, layer_norm):
     from symsharing.paramspace import permute_hidden, weight_matching
@@ -161,7 +161,7 @@ def test_activation_and_layer_norm_options(dtype, activation, layer_norm):
     if layer_norm:
         h = torch.nn.functional.layer_norm(h, (8,))  # the LayerNorm starts as the identity affine
     expected = {"relu": torch.relu(h), "gelu": torch.nn.functional.gelu(h),
-                "scalar-gate": torch.sigmoid(2.0 * h) * h}[activation]
+                "scalar-gate": torch.sigmoid(2.0 * h) * h, "identity": h}[activation]
     torch.testing.assert_close(model.hidden_activation(model.layers[0](x), 0), expected)
     assert hasattr(model, "norms") == layer_norm
     with torch.no_grad():  # permuting units (LayerNorm's affine included) keeps every function
