@@ -7,9 +7,29 @@ loss landscape (Zhao, Walters & Yu, "Symmetry in Neural Network Parameter Spaces
 - ``repair``: REPAIR (Jordan et al. 2023)
 - ``barriers``: interpolation curves and loss barriers (linear mode connectivity)
 - ``connectivity``, ``lmc_study``: the mode-connectivity experiments and Lim et al.'s protocol
+- ``balance``: the quantities rescaling symmetries conserve along training (Kunin et al. 2021)
+- ``hessian``: flat directions of the loss from symmetry generators (Zhao et al. 2023)
+- ``sharpness``: top Hessian eigenvalue and trace, plain and rescaling-invariant (Dinh et al. 2017)
+- ``teleport``: symmetry teleportation along the rescaling orbit (Zhao et al. 2022, 2024)
+- ``two_layer``, ``teleport_toy``, ``dynamics``, ``teleport_study``: the experiments of the chapter
+  on training dynamics (Zhao et al.'s two-layer and toy set-ups, the book's own tasks)
 """
 
+from symsharing.paramspace.balance import (
+    balance_after_step,
+    balance_trajectory,
+    linear_balance,
+    neuron_balance,
+    rescalable_units,
+)
 from symsharing.paramspace.barriers import barrier_of, interpolation_curve, loss_barrier
+from symsharing.paramspace.hessian import (
+    hessian_eigenvalues,
+    null_space_size,
+    rescaling_generators,
+    symmetry_identities,
+    zero_loss_minimum,
+)
 from symsharing.paramspace.matching import (
     activation_matching,
     channel_matching,
@@ -27,8 +47,13 @@ from symsharing.paramspace.permutation_spec import (
     rescale_hidden,
 )
 from symsharing.paramspace.repair import repair
+from symsharing.paramspace.sharpness import hessian_trace, top_hessian_eigenvalue
+from symsharing.paramspace.teleport import gradient_norm, teleport
 
 __all__ = ["permute_hidden", "rescale_hidden", "weight_matching", "channel_matching", "roll_channels",
            "rotation_matching", "activation_matching", "repair", "interpolate",
            "loss_barrier", "interpolation_curve", "barrier_of", "hidden_sizes", "permutation_group_order",
-           "permutation_spec", "UnitAxes"]
+           "permutation_spec", "UnitAxes", "neuron_balance", "linear_balance", "rescalable_units",
+           "balance_after_step", "balance_trajectory", "rescaling_generators", "symmetry_identities",
+           "hessian_eigenvalues", "null_space_size", "zero_loss_minimum", "top_hessian_eigenvalue",
+           "hessian_trace", "teleport", "gradient_norm"]
