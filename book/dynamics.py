@@ -225,7 +225,8 @@ glue("fig_orbit", dynamics_plots.plot_orbit_training(orbit), display=False)
 # $H(\theta)A\theta=-A^\top\nabla L(\theta)$ besides $\nabla L\cdot A\theta=0$; at a critical point
 # $A\theta$ is a null vector of the Hessian. We check both identities in float64 with the full
 # Hessian (`torch.func.hessian`) at a random and at a trained $\theta$, for every rescaling
-# generator.
+# generator of an MLP, a `SharedMLP` and the W-Asymmetric and σ-Asymmetric networks of
+# {doc}`paramspace` (built to have no such generator).
 
 # %% tags=["remove-cell"]
 identities = tables.identity_table(null)
