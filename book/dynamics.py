@@ -45,15 +45,7 @@ null = dynamics.null_space_runs(config)
 sharpness = pd.DataFrame(dynamics.sharpness_runs(config))
 toy, book = teleport_study.toy_runs(study), teleport_study.book_runs(study)
 EXACT = 1e-10  # identities in float64: rounding gives ~1e-16 relative, a violation is far above
-
-
-def sci(value, digits=1):
-    return f"{value:.{digits}e}".replace("e-0", "e-").replace("e+0", "e+")
-
-
-def interval(stats, digits=2):
-    return f"{stats[0]:.{digits}f}× [{stats[1]:.{digits}f}, {stats[2]:.{digits}f}]"
-
+sci, interval = tables.scientific, tables.ratio_text
 
 # %% [markdown]
 # ## 1. Conserved quantities
@@ -108,19 +100,19 @@ glue("answer_balance", f"Under gradient descent each hidden unit's balance moves
 # agree to rounding; momentum and Adam have no such formula.
 # ```
 #
-# The largest gap between measurement and formula, relative to the balance, is
-# {glue:text}`bal_worst` — rounding, as the chapter's check requires (it fails above
-# {glue:text}`exact_tol`).
-# With the penalty the balance shrinks by {glue:text}`bal_ratio` over the run (median over units),
-# against $e^{-2\lambda t}$ = {glue:text}`bal_flow` for gradient flow. Momentum and Adam are not
-# gradient descent on the same loss, and their balances wander
-# ({numref}`fig-balance`): up to {glue:text}`bal_loose` times the largest initial balance.
+# The largest gap between measurement and formula, relative to the balance, is {glue:text}`bal_worst`
+# — rounding, as the chapter's check requires (it fails above {glue:text}`exact_tol`). With the
+# penalty the balance shrinks by {glue:text}`bal_ratio` over the run (median over units), against
+# $e^{-2\lambda t}$ = {glue:text}`bal_flow` for gradient flow. Momentum and Adam are not gradient
+# descent on the same loss: their balances wander ({numref}`fig-balance`), by up to
+# {glue:text}`bal_loose` times the largest initial balance.
 #
 # ```{glue:figure} fig_balance
 # :name: fig-balance
 #
-# Mean drift of the balance from its initial value, per optimiser. Gradient descent keeps it to
-# second order in the step; the penalty makes it decay; momentum and Adam move it by order one.
+# Mean drift of the balance from its initial value, per optimiser. Under gradient descent it moves
+# only by the $\eta^2$ term (larger for the `SharedMLP`, but exactly predicted there too); the
+# penalty makes it decay; momentum and Adam move it by order one.
 # ```
 #
 # ### What the conserved value means
@@ -128,7 +120,7 @@ glue("answer_balance", f"Under gradient descent each hidden unit's balance moves
 # Zhao et al. {cite}`zhao2023conserved` train two-layer networks $U\sigma(V^\top X)$ with whitened
 # input from initialisations of different scale, hence different conserved $Q$ (for tanh and
 # sigmoid the paper's own $Q$), and relate $Q$ to the sharpness of the minimum reached and to the
-# speed of convergence. We re-run their two scripts ({numref}`fig-two-layer-spectra`,
+# speed of convergence. We re-run their two scripts in float64 ({numref}`fig-two-layer-spectra`,
 # {numref}`fig-two-layer-convergence`). The convergence script takes {glue:text}`tl_steps` steps
 # ({glue:text}`tl_sigmoid_steps` for sigmoid) at rate {glue:text}`tl_lr`; we take
 # {glue:text}`tl_cut` times fewer steps at a {glue:text}`tl_cut` times larger rate — the same
@@ -139,6 +131,8 @@ tl = tables.two_layer_table(two_layer)
 hess, conv = tl.loc["hessian"], tl.loc["convergence"]
 monotone = [a for a, part in hess.groupby(level="activation", sort=False)
             if (np.diff(part.sort_values("Q(0)")["top eigenvalue"]) > 0).all()]
+by_scale = [a for a, part in hess.groupby(level="activation", sort=False)
+            if (np.diff(part["top eigenvalue"]) > 0).all()]  # rows in order of the initial scale
 ordered = [a for a, part in conv.groupby(level="activation", sort=False)
            if (np.diff(part.assign(size=part["Q(0)"].abs()).sort_values("size")["steps to target"]
                        .fillna(np.inf)) <= 0).all()]
@@ -149,6 +143,7 @@ glue("tl_lr", f"{protocol['lr']:g}", display=False)
 glue("tl_cut", str(config["convergence_cut"]), display=False)
 glue("tl_target", f"{dynamics.RESIDUAL_TARGET:g}", display=False)
 glue("tl_monotone", ", ".join(monotone) or "none of the activations", display=False)
+glue("tl_by_scale", ", ".join(by_scale) or "none of the activations", display=False)
 glue("tl_ordered", ", ".join(ordered) or "none of the activations", display=False)
 glue("tl_drift", sci(tl["|Q drift| / ‖θ‖²"].max()), display=False)
 glue("tab_two_layer", plots.table(tl, formats={"init scale": "{:g}", "|Q drift| / ‖θ‖²": "{:.1e}",
@@ -180,10 +175,10 @@ glue("fig_two_layer_convergence", dynamics_plots.plot_two_layer_convergence(two_
 # residual norm falls below the target.
 # ```
 #
-# $Q$ drifts by at most {glue:text}`tl_drift` of the squared weight norm ({numref}`tab-two-layer`): each run stays
-# near its level set, and where the initial scale sets $Q$ it also sets how sharp the minimum is
-# and how long the run waits near the saddle at the origin. For tanh, the paper's $Q$ is not
-# monotone in the initial scale, and neither ordering need follow it.
+# $Q$ drifts by at most {glue:text}`tl_drift` of the squared weight norm ({numref}`tab-two-layer`),
+# so each run stays near its level set. The top eigenvalue grows with the initial scale for:
+# {glue:text}`tl_by_scale`; with $Q$ itself for: {glue:text}`tl_monotone` (for tanh the paper's $Q$
+# is not monotone in the scale).
 #
 # On the book's own task we take {glue:text}`orb_setup` and rescale the units of the first hidden
 # layer by a factor before training: the *same function*, a different balance. All are trained by
@@ -271,6 +266,8 @@ glue("ce_other", ", ".join(f"{f} ({ce[f]} of {last_hidden[f] + 1})" for f in cou
 glue("tab_null", plots.table(counts, formats={"‖∇L‖ at the minimum": "{:.0e}", "largest zero": "{:.0e}",
                                               "smallest non-zero": "{:.0e}"}), display=False)
 glue("fig_null", dynamics_plots.plot_null_spaces(null, dynamics.NULL_RTOL), display=False)
+glue("tie_shared", str(counts.loc["SharedMLP", "zero eigenvalues"]), display=False)
+glue("tie_mlp", str(counts.loc["MLP", "zero eigenvalues"]), display=False)
 spread = sharpness.groupby("seed").agg(["min", "max"])
 glue("answer_flat", f"At zero-loss minima the Hessian has "
      f"{', '.join(f'{c} ({f})' for f, c in counts['zero eigenvalues'].items())} zero eigenvalues, against "
@@ -315,7 +312,8 @@ ratio = {column: (spread[(column, "max")] / spread[(column, "min")]) for column 
          ("top", "trace", "adaptive_top", "adaptive_trace")}
 adaptive_change = max(ratio["adaptive_top"].max(), ratio["adaptive_trace"].max()) - 1
 assert adaptive_change <= EXACT and sharpness["output_change"].max() <= EXACT  # exact identities, float64
-glue("sh_setup", f"{config['sharpness_seeds']} MLPs like those of section 1", display=False)
+n_sharp = config["sharpness_seeds"]
+glue("sh_setup", f"{n_sharp} MLP{'s' if n_sharp > 1 else ''} like those of section 1", display=False)
 glue("sh_range", f"{min(config['sharpness_factors']):g} to {max(config['sharpness_factors']):g}", display=False)
 glue("sh_top", f"{ratio['top'].min():,.0f}", display=False)
 glue("sh_trace", f"{ratio['trace'].min():,.0f}", display=False)
@@ -347,7 +345,8 @@ glue("fig_sharpness", dynamics_plots.plot_sharpness(sharpness.to_dict("records")
 # once at step {glue:text}`tp_at`) with {glue:text}`toy_seeds` seeds instead of its
 # {glue:text}`toy_paper_seeds`. *Speed-up* is the number of steps (or seconds, teleport included)
 # the plain optimiser needs to reach the loss it has halfway through its run, divided by the number
-# the teleported run needs (a run that never gets there counts as arriving at its last step).
+# the teleported run needs (a run that never gets there, or diverges, counts as arriving when the
+# plain run's budget ends).
 
 # %% tags=["remove-cell"]
 at = teleport_study.TELEPORT_AT
@@ -425,15 +424,16 @@ glue("answer_teleport", f"Teleporting once speeds gradient descent up {interval(
 # Teleportation {glue:text}`book_verdict` here: one teleport costs as much time as
 # {glue:text}`book_cost` GD steps (median) on a network this small, and the steeper point it finds
 # is also a sharper one, so at a fixed GD rate a longer ascent risks leaving the stable region
-# ({numref}`tab-book`, last column) — {cite}`zhao2024improving` choose where and how far to teleport
-# with that trade-off in mind.
+# ({numref}`tab-book`, last column); the later paper {cite}`zhao2024improving` takes up the
+# curvature of the points that teleportation reaches.
 #
 # ## What this means for weight tying
 #
 # A group-tied `SharedMLP` keeps some of these symmetries and removes others. It keeps the
 # permutations of its channels and the positive rescaling of each *channel*: one balance per
 # channel is conserved (section 1), one flat direction per channel appears at a minimum
-# ({numref}`tab-null`: as many as it has hidden channels), its sharpness can be inflated along the
+# ({numref}`tab-null`: {glue:text}`tie_shared` for its hidden channels, against
+# {glue:text}`tie_mlp` for the MLP's hidden units), its sharpness can be inflated along the
 # channel rescalings, and teleportation can move along them. It removes the rescaling of a single
 # unit and the permutations that would move one point's unit apart from the rest of its channel:
 # the units of a channel share their weights, so only whole channels move. Tying therefore removes

@@ -104,7 +104,8 @@ def test_speedups_count_steps_and_seconds_to_the_halfway_loss():
     seconds = np.arange(1, 11, dtype=float)
     found = speedups(plain, seconds, faster, 2 * seconds)
     assert found == {"steps": 5 / 2, "seconds": 5 / 4, "censored": False, "level": 6.0}
-    assert speedups(plain, seconds, np.full(10, 9.0), seconds)["censored"]
+    censored = speedups(plain, seconds, np.asarray([10.0, np.nan]), seconds[:2])  # diverged at step 2
+    assert censored["censored"] and censored["steps"] == 0.5 and censored["seconds"] == 5 / 10
 
 
 @pytest.mark.parametrize("call, error, match", [

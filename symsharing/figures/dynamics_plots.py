@@ -53,6 +53,7 @@ def plot_two_layer_convergence(runs: list[dict]) -> plt.Figure:
         for loss, q in zip(np.asarray(run["loss"]), np.asarray(run["q"])[:, 0], strict=True):
             ax.plot(run["step"], np.sqrt(loss), label=_q_label(q))
         ax.set(title=run["activation"], xlabel=f"step (rate {run['lr']:g})", yscale="log")
+        ax.ticklabel_format(axis="x", style="sci", scilimits=(0, 0))
         ax.legend(fontsize=7)
     axes[0][0].set_ylabel("‖Y − U σ(Vᵀ)‖")
     figure.tight_layout()
@@ -125,17 +126,21 @@ def _band(ax, x, curves, label):
 
 def plot_teleport(runs: list[dict], arm: str) -> plt.Figure:
     """Loss against the step (left) and the wall time (right), median and quartiles over seeds,
-    one line per ``runs[i][arm]``."""
+    one line per ``runs[i][arm]``; the axis stops at ten times the median initial loss."""
     frame = pd.DataFrame(runs)
     figure, (left, right) = plt.subplots(1, 2, figsize=(9.6, 3.4))
+    start = max(float(np.median([loss[0] for loss in frame["loss"]])), 1e-12)
     for name, part in frame.groupby(arm, sort=False):
         length = max(len(loss) for loss in part["loss"])
         losses = [_padded(loss, length) for loss in part["loss"]]
         _band(left, np.arange(1, length + 1), losses, name)
         seconds = np.nanmedian(np.asarray([_padded(s, length) for s in part["seconds"]], dtype=float), axis=0)
         _band(right, seconds, losses, name)
-    left.set(xlabel="step", ylabel="loss", yscale="log")
-    right.set(xlabel="wall time (s)", yscale="log")
+    for ax in (left, right):  # a diverging run would stretch the axis over dozens of decades
+        ax.set_yscale("log")
+        ax.set_ylim(top=10 * start)
+    left.set(xlabel="step", ylabel="loss (clipped above 10× the initial median)")
+    right.set(xlabel="wall time (s)")
     left.legend(fontsize=8)
     figure.tight_layout()
     return figure

@@ -59,11 +59,11 @@ def chapter_config(quick: bool | None = None) -> dict:
         "balance_steps": 200 if quick else 1000, "balance_lr": 0.05, "adam_lr": 1e-3,
         "weight_decay": 0.01, "batch_size": 32,
         "hessian_steps": (1000, 2000) if quick else (4000, 8000),  # Zhao et al.: 4,000; 8,000 for sigmoid
-        "convergence_cut": 40 if quick else 8,  # Zhao et al. run 400,000 (sigmoid 800,000) steps of 1e-3
+        "convergence_cut": 40 if quick else 4,  # Zhao et al. run 400,000 (sigmoid 800,000) steps of 1e-3
         "seeds": 3 if quick else 12, "orbit_factors": (0.25, 1.0, 4.0), "orbit_width": 32,
         "orbit_lr": 0.02, "orbit_steps": 300 if quick else 1000, "orbit_target": 0.2,
-        "null_n": 1000, "sharpness_factors": tuple(float(f) for f in np.logspace(-2, 2, 9)),
-        "sharpness_seeds": 2 if quick else 4, "sharpness_steps": 300 if quick else 1000,
+        "null_n": 1000, "sharpness_factors": tuple(float(f) for f in np.logspace(-2, 2, 5 if quick else 9)),
+        "sharpness_seeds": 1 if quick else 4, "sharpness_steps": 300 if quick else 1000,
     }
 
 

@@ -13,14 +13,24 @@ from symsharing.paramspace.dynamics import RESIDUAL_TARGET
 from symsharing.paramspace.teleport_study import speedups
 from symsharing.stats import confidence_interval
 
-__all__ = ["geometric", "balance_table", "two_layer_table", "orbit_table", "identity_table", "null_table",
-           "speedup_table"]
+__all__ = ["geometric", "scientific", "ratio_text", "balance_table", "two_layer_table", "orbit_table",
+           "identity_table", "null_table", "speedup_table"]
 
 
 def geometric(ratios) -> tuple[float, float, float]:
     """Geometric mean of positive ``ratios`` with the 95 % t-interval of their logarithms, exponentiated."""
     logs = np.log(np.asarray(ratios, dtype=float))
     return tuple(math.exp(value) for value in confidence_interval(logs))
+
+
+def scientific(value: float, digits: int = 1) -> str:
+    """``value`` in short scientific notation, e.g. ``2.2e-15``."""
+    return f"{value:.{digits}e}".replace("e-0", "e-").replace("e+0", "e+")
+
+
+def ratio_text(stats: tuple[float, float, float], digits: int = 2) -> str:
+    """A ratio with its interval: ``1.12× [0.99, 1.26]``."""
+    return f"{stats[0]:.{digits}f}× [{stats[1]:.{digits}f}, {stats[2]:.{digits}f}]"
 
 
 def _text(stats: tuple[float, float, float], digits: int = 2) -> str:

@@ -5,8 +5,9 @@ rescaling action (``teleport.teleport``).
 Speed-up, per seed: the level ``L*`` the plain optimiser reaches halfway through its run (step
 ``steps / 2``); the number of steps (and of seconds, teleport included) it takes the plain run to
 reach ``L*``, divided by the number the teleported run takes. A teleported run that never reaches
-``L*`` is counted as reaching it at its last step (a bound in its favour; ``censored`` says how
-often). Timings come from one process with one thread, the arms of a seed run back to back.
+``L*`` (too slow, or diverged) is counted as reaching it when the plain run's budget ends, in steps
+and in the plain run's seconds (a bound in its favour; ``censored`` says how often). Timings come
+from one process with one thread, the arms of a seed run back to back.
 """
 
 from __future__ import annotations
@@ -45,10 +46,12 @@ def speedups(plain_loss, plain_seconds, other_loss, other_seconds) -> dict:
     half = len(plain_loss) // 2
     level = plain_loss[half - 1]
     reached = np.flatnonzero(other_loss <= level)
-    censored = len(reached) == 0
-    index = len(other_loss) - 1 if censored else int(reached[0])
+    if len(reached) == 0:  # censored: at best it would arrive when the plain run's budget ends
+        return {"steps": half / len(plain_loss), "seconds": plain_seconds[half - 1] / plain_seconds[-1],
+                "censored": True, "level": float(level)}
+    index = int(reached[0])
     return {"steps": half / (index + 1), "seconds": plain_seconds[half - 1] / other_seconds[index],
-            "censored": bool(censored), "level": float(level)}
+            "censored": False, "level": float(level)}
 
 
 def _toy_unit(args: dict) -> list[dict]:
