@@ -44,8 +44,7 @@ orbit = dynamics.orbit_training_runs(config)
 null = dynamics.null_space_runs(config)
 sharpness = pd.DataFrame(dynamics.sharpness_runs(config))
 toy, book = teleport_study.toy_runs(study), teleport_study.book_runs(study)
-EXACT = 1e-10  # identities in float64: rounding gives ~1e-16 relative, a violation is far above
-sci, interval = tables.scientific, tables.ratio_text
+EXACT, sci, interval = 1e-10, tables.scientific, tables.ratio_text  # EXACT: rounding is ~1e-16 relative
 
 # %% [markdown]
 # ## 1. Conserved quantities
@@ -155,15 +154,16 @@ glue("fig_two_layer_convergence", dynamics_plots.plot_two_layer_convergence(two_
 # ```{glue:figure} fig_two_layer_spectra
 # :name: fig-two-layer-spectra
 #
-# Hessian eigenvalues at the end of training (the set-up of Zhao et al.'s Hessian figure), one
-# colour per initial $Q$. The top eigenvalue grows with $Q$ for: {glue:text}`tl_monotone`.
+# Hessian eigenvalues at the end of training (Zhao et al.'s Hessian figure, its near-zero bin off
+# the axis as there), one colour per initial scale (its $Q$ in {numref}`tab-two-layer`). The top
+# eigenvalue grows with $Q$ for: {glue:text}`tl_monotone`.
 # ```
 #
 # ```{glue:figure} fig_two_layer_convergence
 # :name: fig-two-layer-convergence
 #
-# Residual norm against the step from three initial scales (the set-up of Zhao et al.'s
-# convergence figure, at the same gradient-flow time with fewer, larger steps). The larger $|Q|$,
+# Residual norm against the step from three initial scales, hence three $Q$ (the set-up of Zhao et
+# al.'s convergence figure, the same gradient-flow time in fewer, larger steps). The larger $|Q|$,
 # the sooner the residual falls below {glue:text}`tl_target`, for: {glue:text}`tl_ordered`.
 # ```
 #
