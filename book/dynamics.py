@@ -83,7 +83,7 @@ glue("bal_flow", f"{decayed['flow_ratio']:.4f}", display=False)
 glue("bal_lambda", f"{decayed['weight_decay']:g}", display=False)
 glue("tab_balance", plots.table(tables.balance_table(list(balance.values())), formats={
     "rate": "{:g}", "max |measured − predicted|": "{:.1e}", "max one-step change": "{:.1e}",
-    "max drift |Q_s − Q_0|": "{:.1e}"}), display=False)
+    "max drift |Q(s) − Q(0)|": "{:.1e}"}), display=False)
 glue("fig_balance", dynamics_plots.plot_balance(list(balance.values())), display=False)
 glue("answer_balance", f"Under gradient descent each hidden unit's balance moves by exactly the predicted "
      f"η²(‖g_in‖² − ‖g_out‖²) per step (largest error {sci(worst)} of |Q|, float64), while momentum and Adam "

@@ -44,8 +44,8 @@ def balance_table(runs: list[dict]) -> pd.DataFrame:
     """One row per run of ``dynamics.balance_runs``."""
     return pd.DataFrame([{"run": run["arm"], "optimiser": run["optimizer"], "rate": run["lr"],
                           "max |measured − predicted|": run.get("prediction_error", math.nan),
-                          "max one-step change": run["step_change"], "max drift |Q_s − Q_0|": run["drift"],
-                          "largest |Q_0|": run["scale"]} for run in runs]).set_index("run")
+                          "max one-step change": run["step_change"], "max drift |Q(s) − Q(0)|": run["drift"],
+                          "largest |Q(0)|": run["scale"]} for run in runs]).set_index("run")
 
 
 def two_layer_table(runs: list[dict]) -> pd.DataFrame:
@@ -104,7 +104,7 @@ def identity_table(runs: list[dict]) -> pd.DataFrame:
 def null_table(runs: list[dict]) -> pd.DataFrame:
     """Per family: sizes, the gradient norm reached, generators, zero eigenvalues, the gap around
     the tolerance, and the zeros of the cross-entropy Hessian at random labels."""
-    return pd.DataFrame([{"family": run["family"], "P": run["parameters"], "N·n_out": run["constraints"],
+    return pd.DataFrame([{"family": run["family"], "P": run["parameters"], "N × outputs": run["constraints"],
                           "‖∇L‖ at the minimum": run["gradient_norm"], "generators": run["generators"],
                           "zero eigenvalues": run["null"]["count"],
                           "largest zero": run["null"]["largest_null"],
