@@ -42,8 +42,10 @@ def confidence_interval(values, level: float = 0.95) -> tuple[float, float, floa
 
 
 def usable(frame: pd.DataFrame) -> pd.Series:
-    """Rows whose scores may be averaged: neither diverged nor (where recorded) collapsed."""
-    keep = ~frame["diverged"].astype(bool)
+    """Rows whose scores may be averaged: neither diverged nor collapsed (where recorded)."""
+    keep = pd.Series(True, index=frame.index)
+    if "diverged" in frame.columns:
+        keep &= ~frame["diverged"].fillna(False).astype(bool)
     if "collapsed" in frame.columns:
         keep &= ~frame["collapsed"].fillna(False).astype(bool)
     return keep
