@@ -63,23 +63,30 @@ def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def loss_function(outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy for integer labels, mean squared error for float targets."""
+def loss_function(outputs: torch.Tensor, y: torch.Tensor, label_smoothing: float = 0.0) -> torch.Tensor:
+    """Cross-entropy for integer labels (targets smoothed by ``label_smoothing``), mean squared error
+    for float targets."""
     if y.dtype.is_floating_point:
         return F.mse_loss(outputs, y)
-    return F.cross_entropy(outputs, y)
+    return F.cross_entropy(outputs, y, label_smoothing=label_smoothing)
 
 
 def _check_seed(seed) -> int:
     return check_int(seed, "seed")
 
 
-def _check_schedule(schedule, weight_decay) -> None:
+def _check_schedule(schedule, weight_decay, label_smoothing=0.0, y=None) -> None:
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
     if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float)) \
             or not (math.isfinite(weight_decay) and weight_decay >= 0):
         raise ValueError(f"weight_decay must be a finite number >= 0, got {weight_decay!r}")
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)) \
+            or not 0 <= label_smoothing < 1:
+        raise ValueError(f"label_smoothing must be a number in [0, 1), got {label_smoothing!r}")
+    if label_smoothing and y is not None and y.dtype.is_floating_point:
+        raise ValueError(f"label_smoothing applies to class labels; got float targets and "
+                         f"label_smoothing={label_smoothing!r}")
 
 
 def _check_optimizer(optimizer, momentum, batch_size, n: int) -> None:
@@ -121,19 +128,23 @@ def _check_fit_arguments(model, X, y, steps, lr, batch_size, augment_group) -> N
 def fit(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, steps: int, lr: float = 1e-3,
         batch_size: int | None = None, seed: int = 0,
         augment_group: PermutationGroup | None = None, schedule: str = "constant",
-        weight_decay: float = 0.0, optimizer: str = "adam", momentum: float = 0.9) -> dict:
+        weight_decay: float = 0.0, label_smoothing: float = 0.0, optimizer: str = "adam",
+        momentum: float = 0.9) -> dict:
     """Train ``model`` in place (Adam by default); return ``{"loss": [per step], "diverged",
     "steps_taken", "seconds"}``.
 
-    ``schedule``: ``"constant"`` or ``"cosine"`` (the rate decays from ``lr`` towards 0 over ``steps``).
-    ``optimizer``: ``"adam"`` (``weight_decay > 0``: AdamW, decoupled decay), ``"gd"`` (full-batch
-    gradient descent: ``batch_size`` None), ``"sgd"`` (the same step on mini-batches) or
-    ``"momentum"`` (heavy-ball SGD with ``momentum``); for the last three ``weight_decay`` is the L2
-    penalty ``(weight_decay / 2)‖θ‖²`` (``engine.stacks.make_optimizer``). A run whose loss becomes
-    NaN or infinite stops there and is marked ``diverged``.
+    ``schedule``: ``"constant"``, ``"cosine"`` (the rate decays from ``lr`` towards 0 over
+    ``steps``), ``"warmup-cosine"`` or ``"triangular"`` (up from 0 to ``lr`` over the first fifth of
+    the steps, then down to 0; ``engine.stacks.scheduled_lr``). ``optimizer``: ``"adam"``
+    (``weight_decay > 0``: AdamW, decoupled decay), ``"gd"`` (full-batch gradient descent:
+    ``batch_size`` None), ``"sgd"`` (the same step on mini-batches) or ``"momentum"`` (heavy-ball SGD
+    with ``momentum``); for the last three ``weight_decay`` is the L2 penalty
+    ``(weight_decay / 2)‖θ‖²`` (``engine.stacks.make_optimizer``). ``label_smoothing`` smooths the
+    cross-entropy's targets (class labels only). A run whose loss becomes NaN or infinite stops
+    there and is marked ``diverged``.
     """
     _check_fit_arguments(model, X, y, steps, lr, batch_size, augment_group)
-    _check_schedule(schedule, weight_decay)
+    _check_schedule(schedule, weight_decay, label_smoothing, y)
     _check_optimizer(optimizer, momentum, batch_size, len(X))
     seed = _check_seed(seed)
     device = next(model.parameters()).device
@@ -157,7 +168,7 @@ def fit(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, steps: int, lr: f
             outputs = model(inputs)  # (batch, n_out)
             if not history:
                 check_targets(outputs, y)
-            loss = loss_function(outputs, targets) + l2_penalty(model)  # penalty: soft sharing
+            loss = loss_function(outputs, targets, label_smoothing) + l2_penalty(model)  # soft sharing
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -199,25 +210,31 @@ def _split(members: list[int], size: int) -> list[list[int]]:
 
 
 def plan_stacks(models, datasets, *, batch_size: int | None = None, augment_groups=None,
-                max_stack_elements: int = 1_000_000, steps=None, lrs=None) -> list[list[int]]:
+                max_stack_elements: int = 1_000_000, steps=None, lrs=None, weight_decays=None,
+                label_smoothings=None, mix_hyperparameters: bool = False) -> list[list[int]]:
     """The stacks ``fit_many`` trains: lists of model indices, in order of first appearance.
 
     Models share a stack when they have the same class, parameter and buffer shapes, groups, data
-    shapes and dtypes, augmentation (on or off), step count and learning rate (``steps`` and
-    ``lrs``: one entry per model, or None). A stack holds at most
+    shapes and dtypes, augmentation (on or off), step count, learning rate, weight decay and label
+    smoothing (``steps``, ``lrs``, ``weight_decays``, ``label_smoothings``: one entry per model, or
+    None). With ``mix_hyperparameters`` the last four may differ inside a stack (each model keeps
+    its own, ``engine.hyper``); the members of a group are then ordered by step count, longest
+    first, so that a stack holds budgets of similar length. A stack holds at most
     ``max_stack_elements // (batch rows * hidden size)`` models (at least one), so that its
     activations stay cache-sized.
     """
     augment_groups = [None] * len(models) if augment_groups is None else augment_groups
-    steps = [None] * len(models) if steps is None else steps
-    lrs = [None] * len(models) if lrs is None else lrs
+    budgets = [[None] * len(models) if values is None else list(values)
+               for values in (steps, lrs, weight_decays, label_smoothings)]
     groups: dict[tuple, list[int]] = {}
     for k, (model, (X, y), group) in enumerate(zip(models, datasets, augment_groups, strict=True)):
-        key = (_architecture(model), tuple(X.shape), X.dtype, tuple(y.shape), y.dtype,
-               group is None, steps[k], lrs[k])
+        key = (_architecture(model), tuple(X.shape), X.dtype, tuple(y.shape), y.dtype, group is None,
+               None if mix_hyperparameters else tuple(values[k] for values in budgets))
         groups.setdefault(key, []).append(k)
     stacks = []
     for members in groups.values():
+        if mix_hyperparameters and steps is not None:
+            members = sorted(members, key=lambda k: -steps[k])
         n = len(datasets[members[0]][0])
         rows = n if batch_size is None else min(batch_size, n)
         size = max(1, max_stack_elements // (rows * _hidden_size(models[members[0]])))
@@ -240,11 +257,11 @@ def _check_device(device) -> str | None:
 
 
 def _stack_cost(models, datasets, members, steps, batch_size) -> int:
-    """A stack's work, roughly: models x steps x batch rows x hidden size."""
+    """A stack's work, roughly: models x steps (the longest budget) x batch rows x hidden size."""
     first = members[0]
     n = len(datasets[first][0])
     rows = n if batch_size is None else min(batch_size, n)
-    return len(members) * steps[first] * rows * _hidden_size(models[first])
+    return len(members) * max(steps[k] for k in members) * rows * _hidden_size(models[first])
 
 
 def _per_model(value, name: str, count: int) -> list:
@@ -258,14 +275,18 @@ def _per_model(value, name: str, count: int) -> list:
 
 def fit_many(models, datasets, *, steps, lr=1e-3, batch_size: int | None = None,
              seeds=None, augment_groups=None, max_stack_elements: int = 1_000_000,
-             progress: bool = False, schedule: str = "constant", weight_decay: float = 0.0,
+             progress: bool = False, schedule: str = "constant", weight_decay=0.0,
              workers: int | None = None, device: str | None = None, on_stack=None,
-             evaluators=None, optimizer: str = "adam", momentum: float = 0.9) -> list[dict]:
+             evaluators=None, optimizer: str = "adam", momentum: float = 0.9, label_smoothing=0.0,
+             mix_hyperparameters: bool = False) -> list[dict]:
     """Train each ``models[k]`` on ``datasets[k] = (X, y)`` as ``fit`` would; return the histories.
 
-    ``steps`` and ``lr`` are one value for every model or a list with one entry per model;
-    ``schedule``, ``weight_decay``, ``optimizer`` and ``momentum`` are as in ``fit``. ``seeds``
-    (default ``0, 1, ...``) and
+    ``steps``, ``lr``, ``weight_decay`` and ``label_smoothing`` are one value for every model or a
+    list with one entry per model; ``schedule``, ``optimizer`` and ``momentum`` are as in ``fit``.
+    Models whose four values differ train in separate stacks, unless ``mix_hyperparameters`` (Adam
+    only): then one stack carries each model's own values (``engine.hyper``; a model whose budget
+    is spent stops changing while the rest of its stack trains on). ``seeds`` (default
+    ``0, 1, ...``) and
     ``augment_groups`` (default None) hold one entry per model. Models are trained in place, stack
     by stack (``plan_stacks``); the histories come back in input order: ``{"loss", "diverged",
     "steps_taken", "seconds", "stack_size", "stack_seconds"}``, where ``seconds`` is the stack's
@@ -294,7 +315,12 @@ def fit_many(models, datasets, *, steps, lr=1e-3, batch_size: int | None = None,
     if len({id(m) for m in models}) != len(models):
         raise ValueError("fit_many got the same model object more than once; pass distinct models")
     check_int(max_stack_elements, "max_stack_elements", minimum=1)
-    _check_schedule(schedule, weight_decay)
+    _check_schedule(schedule, 0.0)
+    if not isinstance(mix_hyperparameters, bool):
+        raise TypeError(f"mix_hyperparameters must be True or False, got {mix_hyperparameters!r}")
+    if mix_hyperparameters and optimizer != "adam":
+        raise ValueError(f"mix_hyperparameters needs optimizer='adam' (per-model rates are an Adam "
+                         f"step), got optimizer={optimizer!r}")
     if on_stack is not None and not callable(on_stack):
         raise TypeError(f"on_stack must be callable or None, got {type(on_stack).__name__}")
     evaluators = [None] * len(models) if evaluators is None else list(evaluators)
@@ -304,20 +330,26 @@ def fit_many(models, datasets, *, steps, lr=1e-3, batch_size: int | None = None,
         raise TypeError("each entry of evaluators must be callable or None")
     device = _check_device(device)
     steps, lrs = _per_model(steps, "steps", len(models)), _per_model(lr, "lr", len(models))
+    decays = _per_model(weight_decay, "weight_decay", len(models))
+    smoothings = _per_model(label_smoothing, "label_smoothing", len(models))
     for k, (model, data, seed, group) in enumerate(zip(models, datasets, seeds, augment_groups, strict=True)):
         if not isinstance(data, (tuple, list)) or len(data) != 2:
             raise TypeError(f"each dataset must be a pair (X, y), got {type(data).__name__}")
         _check_fit_arguments(model, data[0], data[1], steps[k], lrs[k], batch_size, group)
+        _check_schedule(schedule, decays[k], smoothings[k], data[1])
         _check_optimizer(optimizer, momentum, batch_size, len(data[0]))
         _check_seed(seed)
     stacks = plan_stacks(models, datasets, batch_size=batch_size, augment_groups=augment_groups,
-                         max_stack_elements=max_stack_elements, steps=steps, lrs=lrs)
+                         max_stack_elements=max_stack_elements, steps=steps, lrs=lrs,
+                         weight_decays=decays, label_smoothings=smoothings,
+                         mix_hyperparameters=mix_hyperparameters)
     workers = pool.worker_count(workers)
     jobs = [([models[k] for k in members], [datasets[k] for k in members],
-             {"steps": steps[members[0]], "lr": lrs[members[0]], "batch_size": batch_size,
-              "seeds": [int(seeds[k]) for k in members],
-              "augment_groups": [augment_groups[k] for k in members],
-              "schedule": schedule, "weight_decay": weight_decay, "device": device,
+             {"steps": [steps[k] for k in members], "lr": [lrs[k] for k in members],
+              "batch_size": batch_size, "seeds": [int(seeds[k]) for k in members],
+              "augment_groups": [augment_groups[k] for k in members], "schedule": schedule,
+              "weight_decay": [decays[k] for k in members],
+              "label_smoothing": [smoothings[k] for k in members], "device": device,
               "optimizer": optimizer, "momentum": momentum},
              [evaluators[k] for k in members]) for members in stacks]
     histories: list[dict | None] = [None] * len(models)

@@ -35,14 +35,16 @@ from torch import nn
 from torch.func import functional_call, vmap
 
 from symsharing.engine.draws import CHUNK_STEPS, DrawStream
+from symsharing.engine.hyper import PerModelAdam, StackHyperparameters, smoothed_cross_entropy
 from symsharing.models import MLP, SharedMLP, l2_penalty
 
 __all__ = ["check_targets", "make_adam", "make_optimizer", "OPTIMIZERS", "retain_freed_memory",
            "stacked_loss", "train_stack", "SCHEDULES",
            "scheduled_lr"]
 
-SCHEDULES = ("constant", "cosine", "warmup-cosine")
+SCHEDULES = ("constant", "cosine", "warmup-cosine", "triangular")
 WARMUP_SHARE = 0.1  # "warmup-cosine": the rate rises linearly over this share of the steps
+TRIANGLE_PEAK = 0.2  # "triangular": the rate peaks after this share of the steps
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters, <malloc.h>
 _allocator_tuned: bool | None = None
@@ -104,7 +106,12 @@ def scheduled_lr(lr: float, step: int, steps: int, schedule: str) -> float:
     steps, taken while its second-moment estimate is still noisy, small (Liu et al. 2020, "On the
     Variance of the Adaptive Learning Rate and Beyond"): the first Adam step moves every parameter by
     about ``lr`` whatever its gradient's size, and a few such steps can push a whole tied channel
-    below zero for good (docs/design.md, collapse)."""
+    below zero for good (docs/design.md, collapse). ``triangular``: from 0 at step 0 linearly up to
+    ``lr`` at ``TRIANGLE_PEAK * steps`` and back to 0 at ``steps`` (Lim et al.'s one-cycle schedule,
+    which peaks at epoch 5 of 10 to 40)."""
+    if schedule == "triangular":
+        peak = max(1.0, TRIANGLE_PEAK * steps)
+        return lr * (step / peak if step < peak else max(0.0, (steps - step) / (steps - peak)))
     if schedule == "warmup-cosine":
         warmup = math.ceil(WARMUP_SHARE * steps)
         if step < warmup:
@@ -127,12 +134,16 @@ def check_targets(outputs: torch.Tensor, y: torch.Tensor) -> None:
                          f"got labels from {int(y.min())} to {int(y.max())}")
 
 
-def stacked_loss(outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Per-model mean loss ``[K]`` of ``outputs [K, b, n_out]``: MSE for float ``y``, else cross-entropy."""
+def stacked_loss(outputs: torch.Tensor, y: torch.Tensor, label_smoothing=0.0) -> torch.Tensor:
+    """Per-model mean loss ``[K]`` of ``outputs [K, b, n_out]``: MSE for float ``y``, else cross-entropy
+    with ``label_smoothing`` (one float, or a tensor ``[K]``: one per model)."""
     if y.dtype.is_floating_point:
         return F.mse_loss(outputs, y, reduction="none").flatten(1).mean(1)
+    if isinstance(label_smoothing, torch.Tensor):
+        return smoothed_cross_entropy(outputs, y, label_smoothing)
     k, b = y.shape
-    return F.cross_entropy(outputs.flatten(0, 1), y.flatten(), reduction="none").view(k, b).mean(1)
+    return F.cross_entropy(outputs.flatten(0, 1), y.flatten(), reduction="none",
+                           label_smoothing=label_smoothing).view(k, b).mean(1)
 
 
 class _MLPStack:
@@ -303,14 +314,18 @@ def _gather_rows(data: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
 
 
 def train_stack(models: list[nn.Module], datasets: list[tuple[torch.Tensor, torch.Tensor]], *,
-                steps: int, lr: float, batch_size: int | None, seeds: list[int],
-                augment_groups: list, schedule: str = "constant", weight_decay: float = 0.0,
-                device: str | torch.device | None = None, optimizer: str = "adam",
+                steps, lr, batch_size: int | None, seeds: list[int],
+                augment_groups: list, schedule: str = "constant", weight_decay=0.0,
+                label_smoothing=0.0, device: str | torch.device | None = None, optimizer: str = "adam",
                 momentum: float = 0.9) -> list[dict]:
     """Train K models of one architecture (same data shapes) at once; return one history each.
 
-    ``device`` (default: the models') is where the stack trains; the trained weights are written
-    back into the models where they are. ``optimizer`` and ``momentum``: see ``make_optimizer``."""
+    ``steps``, ``lr``, ``weight_decay`` and ``label_smoothing`` are one value for the stack or a list
+    with one per model (``hyper.StackHyperparameters``): where they differ, the stack steps with
+    ``hyper.PerModelAdam`` (``optimizer`` must be ``"adam"``) and a model whose budget is spent
+    stops changing. ``device`` (default: the models') is where the stack trains; the trained
+    weights are written back into the models where they are. ``optimizer`` and ``momentum``: see
+    ``make_optimizer``."""
     retain_freed_memory()
     start = time.perf_counter()
     device = next(models[0].parameters()).device if device is None else torch.device(device)
@@ -325,15 +340,21 @@ def train_stack(models: list[nn.Module], datasets: list[tuple[torch.Tensor, torc
     k_models, n, features = X.shape
     streams = [DrawStream(seed, n, features, batch_size, group)
                for seed, group in zip(seeds, augment_groups, strict=True)]
-    optimizer = make_optimizer(optimizer, stack.parameters(), lr, weight_decay, momentum)
-    losses = torch.full((steps, k_models), float("nan"), dtype=torch.float64)  # (steps, K), kept on the CPU
+    hyper = StackHyperparameters(k_models, steps=steps, lr=lr, weight_decay=weight_decay,
+                                 label_smoothing=label_smoothing)
+    total, smoothing = hyper.total_steps, hyper.smoothing(device)
+    if not hyper.uniform and optimizer != "adam":
+        raise ValueError(f"per-model hyperparameters in one stack need optimizer='adam', got {optimizer!r}")
+    optimizer = (make_optimizer(optimizer, stack.parameters(), hyper.lr[0], hyper.weight_decay[0], momentum)
+                 if hyper.uniform else PerModelAdam(stack.parameters()))
+    losses = torch.full((total, k_models), float("nan"), dtype=torch.float64)  # (steps, K), kept on the CPU
     stopped_at = [None] * k_models  # the step whose loss was not finite
     frozen = {}  # k -> weights right after that step
     for m in models:
         m.train()
     step = 0
-    while step < steps and len(frozen) < k_models:
-        chunk = min(CHUNK_STEPS, steps - step)
+    while step < total and len(frozen) < k_models:
+        chunk = min(CHUNK_STEPS, total - step)
         draws = [s.draw(chunk) for s in streams]
         index = None if draws[0][0] is None else torch.stack([d[0] for d in draws]).to(device)
         inverse = None if draws[0][1] is None else torch.stack([d[1] for d in draws]).to(device)
@@ -342,31 +363,37 @@ def train_stack(models: list[nn.Module], datasets: list[tuple[torch.Tensor, torc
                                                             _gather_rows(y, index[:, t]))
             if inverse is not None:
                 inputs = inputs.gather(-1, inverse[:, t])  # (K, b, features)
-            for group in optimizer.param_groups:
-                group["lr"] = scheduled_lr(lr, step, steps, schedule)
+            if hyper.uniform:
+                for group in optimizer.param_groups:
+                    group["lr"] = scheduled_lr(hyper.lr[0], step, total, schedule)
             outputs = stack.forward(inputs)  # (K, b, n_out)
             if step == 0:
                 check_targets(outputs, y)
-            per_model = stacked_loss(outputs, targets) + stack.penalty()  # (K,)
+            per_model = stacked_loss(outputs, targets, smoothing) + stack.penalty()  # (K,)
             optimizer.zero_grad(set_to_none=True)
             per_model.sum().backward()
-            optimizer.step()
-            row = per_model.detach().cpu()
+            active = hyper.active(step)  # (K,) models still within their budget
+            if hyper.uniform:
+                optimizer.step()
+            else:
+                rates = [scheduled_lr(lr, step, budget, schedule) if step < budget else 0.0
+                         for lr, budget in zip(hyper.lr, hyper.steps, strict=True)]  # 0: budget spent
+                optimizer.step(rates, hyper.weight_decay, active)
+            row = torch.where(active, per_model.detach().cpu().double(), float("nan"))
             losses[step] = row
-            if not bool(torch.isfinite(row).all()):
-                for k in torch.nonzero(~torch.isfinite(row)).flatten().tolist():
-                    if stopped_at[k] is None:
-                        stopped_at[k] = step
-                        frozen[k] = stack.rows(k)
+            for k in torch.nonzero(active & ~torch.isfinite(row)).flatten().tolist():
+                if stopped_at[k] is None:
+                    stopped_at[k] = step
+                    frozen[k] = stack.rows(k)
             step += 1
-            if len(frozen) == k_models:
+            if all(k in frozen or step >= budget for k, budget in enumerate(hyper.steps)):
                 break
     elapsed = time.perf_counter() - start
     histories = []
     for k, model in enumerate(models):
         stack.write_back(k, frozen.get(k))
         model.eval()
-        last = steps if stopped_at[k] is None else stopped_at[k] + 1
+        last = hyper.steps[k] if stopped_at[k] is None else stopped_at[k] + 1
         histories.append({"loss": losses[:last, k].tolist(), "diverged": stopped_at[k] is not None,
                           "steps_taken": last,
                           "seconds": elapsed / k_models, "stack_size": k_models,
