@@ -15,7 +15,6 @@ the rest of its stack trains on.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 __all__ = ["StackHyperparameters", "PerModelAdam", "smoothed_cross_entropy"]
 
@@ -56,19 +55,22 @@ class StackHyperparameters:
 def smoothed_cross_entropy(outputs: torch.Tensor, y: torch.Tensor, smoothing: torch.Tensor) -> torch.Tensor:
     """Per-model mean cross-entropy ``[K]`` of ``outputs [K, b, C]`` against labels ``y [K, b]``,
     model k's targets smoothed by ``smoothing[k]``: ``(1 - s) NLL + (s / C) · Σ_c(-log p_c)``, each
-    term averaged over the batch first, in the order of ``F.cross_entropy(..., label_smoothing=s)``."""
-    log_p = F.log_softmax(outputs, dim=-1)  # (K, b, C)
-    k, b, classes = outputs.shape
-    nll = F.nll_loss(log_p.view(k * b, classes), y.flatten(), reduction="none").view(k, b).mean(1)  # (K,)
+    term averaged over the batch first, as ``F.cross_entropy(..., label_smoothing=s)`` does. The
+    log-softmax is written out (shift by the row maximum, subtract the log-sum-exp): on a CPU it
+    runs several times faster than ``log_softmax`` over a last dimension of 10 classes."""
+    shifted = outputs - outputs.detach().amax(-1, keepdim=True)  # (K, b, C)
+    log_p = shifted - shifted.exp().sum(-1, keepdim=True).log()  # (K, b, C)
+    nll = -log_p.gather(-1, y.unsqueeze(-1)).squeeze(-1).mean(1)  # (K,)
     spread = -log_p.sum(-1).mean(1)  # (K,)
     s = smoothing.to(outputs.dtype)  # (K,)
-    return (1 - s) * nll + spread * (s / classes)
+    return (1 - s) * nll + spread * (s / outputs.shape[-1])
 
 
 class PerModelAdam:
     """Adam (AdamW, decoupled, where a model's decay is > 0) on stacked parameters ``[K, ...]``,
-    with a learning rate and a weight decay per model; models outside ``active`` are left as they
-    are (parameters and moments). Arithmetic of ``torch.optim.Adam``'s single-tensor step."""
+    with a learning rate and a weight decay per model, in the arithmetic of ``torch.optim.Adam``'s
+    single-tensor step. A model whose rate is 0 (its budget spent) keeps its parameters exactly:
+    ``p * (1 - 0) - 0 * m / (sqrt(v) + eps)`` is ``p`` (its moments move on, unused)."""
 
     def __init__(self, params, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
         self.params = [p for p in params if p.requires_grad]
@@ -83,20 +85,21 @@ class PerModelAdam:
             p.grad = None
 
     @torch.no_grad()
-    def step(self, rates: list[float], weight_decays: list[float], active: torch.Tensor) -> None:
+    def step(self, rates: list[float], weight_decays: list[float]) -> None:
         self.count += 1
         correction1 = 1 - self.beta1 ** self.count
         correction2_sqrt = (1 - self.beta2 ** self.count) ** 0.5
+        rates64 = torch.tensor(rates, dtype=torch.float64)  # (K,)
+        shrink64 = 1 - rates64 * torch.tensor(weight_decays, dtype=torch.float64)  # (K,)
+        step64 = rates64 / correction1
+        decays = any(weight_decays)
         for p, m, v in zip(self.params, self.exp_avg, self.exp_avg_sq, strict=True):
             if p.grad is None:
                 continue
             shape = (-1,) + (1,) * (p.dim() - 1)
-            rate = torch.tensor(rates, dtype=p.dtype, device=p.device).view(shape)  # (K, 1, ...)
-            decay = torch.tensor(weight_decays, dtype=p.dtype, device=p.device).view(shape)
-            mask = active.to(p.device).view(shape)
-            grad = torch.where(mask, p.grad, 0.0)
-            m.copy_(torch.where(mask, m.lerp(grad, 1 - self.beta1), m))
-            v.copy_(torch.where(mask, v * self.beta2 + (1 - self.beta2) * grad * grad, v))
-            decayed = p * (1 - rate * decay)
-            denom = v.sqrt() / correction2_sqrt + self.eps
-            p.copy_(torch.where(mask, decayed - (rate / correction1) * m / denom, p))
+            if decays:
+                p.mul_(shrink64.to(p.device, p.dtype).view(shape))
+            m.lerp_(p.grad, 1 - self.beta1)
+            v.mul_(self.beta2).addcmul_(p.grad, p.grad, value=1 - self.beta2)
+            denom = (v.sqrt() / correction2_sqrt).add_(self.eps)
+            p.sub_(m / denom * step64.to(p.device, p.dtype).view(shape))

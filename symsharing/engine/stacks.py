@@ -308,7 +308,10 @@ class _FunctionalStack(_NamedStack):
 
 
 def _gather_rows(data: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-    """``data [K, n, ...]`` at ``index [K, b]`` along dim 1 -> ``[K, b, ...]``."""
+    """``data [K, n, ...]`` (or ``[1, n, ...]``: one data set shared by the K models) at ``index [K, b]``
+    along dim 1 -> ``[K, b, ...]``."""
+    if data.shape[0] == 1:  # index_select: several times faster than advanced indexing on a CPU
+        return data[0].index_select(0, index.flatten()).view(*index.shape, *data.shape[2:])
     shape = index.shape + data.shape[2:]
     return data.gather(1, index.reshape(*index.shape, *([1] * (data.dim() - 2))).expand(shape))
 
@@ -335,9 +338,12 @@ def train_stack(models: list[nn.Module], datasets: list[tuple[torch.Tensor, torc
     else:
         kind = {SharedMLP: _SharedMLPStack}.get(type(base), _FunctionalStack)
     stack = kind(models, device)
-    X = torch.stack([X for X, _ in datasets]).to(device)  # (K, n, features)
-    y = torch.stack([y for _, y in datasets]).to(device)  # (K, n) or (K, n, n_out)
-    k_models, n, features = X.shape
+    k_models = len(models)
+    shared = all(X is datasets[0][0] and y is datasets[0][1] for X, y in datasets)  # keep one copy, not K
+    kept = datasets[:1] if shared else datasets
+    X = torch.stack([X for X, _ in kept]).to(device)  # (K, n, features), or (1, n, features) when shared
+    y = torch.stack([y for _, y in kept]).to(device)  # (K | 1, n) or (K | 1, n, n_out)
+    _, n, features = X.shape
     streams = [DrawStream(seed, n, features, batch_size, group)
                for seed, group in zip(seeds, augment_groups, strict=True)]
     hyper = StackHyperparameters(k_models, steps=steps, lr=lr, weight_decay=weight_decay,
@@ -359,8 +365,10 @@ def train_stack(models: list[nn.Module], datasets: list[tuple[torch.Tensor, torc
         index = None if draws[0][0] is None else torch.stack([d[0] for d in draws]).to(device)
         inverse = None if draws[0][1] is None else torch.stack([d[1] for d in draws]).to(device)
         for t in range(chunk):
-            inputs, targets = (X, y) if index is None else (_gather_rows(X, index[:, t]),
-                                                            _gather_rows(y, index[:, t]))
+            if index is None:
+                inputs, targets = X.expand(k_models, *X.shape[1:]), y.expand(k_models, *y.shape[1:])
+            else:
+                inputs, targets = _gather_rows(X, index[:, t]), _gather_rows(y, index[:, t])
             if inverse is not None:
                 inputs = inputs.gather(-1, inverse[:, t])  # (K, b, features)
             if hyper.uniform:
@@ -378,7 +386,7 @@ def train_stack(models: list[nn.Module], datasets: list[tuple[torch.Tensor, torc
             else:
                 rates = [scheduled_lr(lr, step, budget, schedule) if step < budget else 0.0
                          for lr, budget in zip(hyper.lr, hyper.steps, strict=True)]  # 0: budget spent
-                optimizer.step(rates, hyper.weight_decay, active)
+                optimizer.step(rates, hyper.weight_decay)
             row = torch.where(active, per_model.detach().cpu().double(), float("nan"))
             losses[step] = row
             for k in torch.nonzero(active & ~torch.isfinite(row)).flatten().tolist():
