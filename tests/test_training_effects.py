@@ -57,3 +57,14 @@ def test_the_chapter_config_has_the_issues_sizes():
     full = te.chapter_config(quick=False)
     assert full["n_zoo"] >= 1000 and full["n_mli"] >= 300 and full["seeds"] >= 5
     assert tuple(full["depths"]) == (2, 4, 8, 16) and full["n_points"] == 25
+
+
+def test_the_figures_have_one_panel_per_depth_and_score(tiny_run):
+    import pandas as pd
+
+    from symsharing.figures.training_plots import plot_bayes_curves, plot_interpolation, plot_metanets
+
+    assert len(plot_bayes_curves(tiny_run["bayes"], "elbo").svgs) == len(TINY["depths"])
+    assert len(plot_interpolation(tiny_run["networks"]).svgs) == 2
+    rows = pd.DataFrame(tiny_run["metanets"])
+    assert len(plot_metanets(te.metanet_tests(rows), rows).svgs) == 2
