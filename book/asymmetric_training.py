@@ -57,7 +57,11 @@ def listing(items, empty="none") -> str:
 
 
 def depths(items) -> str:
-    return f"at {listing(items)} hidden layers" if items else "at no depth tested"
+    return f"at {listing(sorted(items))} hidden layers" if items else "at no depth tested"
+
+
+METANET_NAMES = {"flat": "the flat MLP", "statistics": "the statistics network", "deepsets": "DeepSets"}
+SCORE_NAMES = {"r2": "R²", "tau": "Kendall τ"}
 
 
 # %% tags=["hide-input"]
@@ -73,7 +77,7 @@ setup = pd.DataFrame([
     {"experiment": "interpolation", "Lim et al.": "300 ResNet-8s per arm, CIFAR-10, batch 512",
      "this chapter": f"{config['n_mli']} MLPs per arm (width {config['zoo_width']}, {config['zoo_depth']} "
      f"hidden layers), batch {config['zoo_batch_size']}"},
-    {"experiment": "metanetworks", "Lim et al.": "about 10,000 ResNet-8s per arm, one split",
+    {"experiment": "metanetworks", "Lim et al.": "up to 10,000 ResNet-8s per arm, one split",
      "this chapter": f"{config['n_zoo']:,} of these MLPs per arm, {config['splits']} random splits"},
 ]).set_index("experiment")
 glue("tab_at_setup", plots.table(setup), display=False)
@@ -158,16 +162,16 @@ mf_final = at.loc[("mean-field", deepest, "test_accuracy_final")]
 glue("at_deepest", str(deepest), display=False)
 glue("at_mf_final", f"{100 * mf_final['mlp']:.1f} %", display=False)
 verdict = (f"holds {depths(faster['low-rank'])}" if faster["low-rank"] else "does not hold at any depth tested")
-glue("at_bnn_finding", f"With its own posterior the paper's finding {verdict}: at {deepest} hidden layers the "
-     f"W-Asymmetric networks' accuracy averaged over training is {cell(deep_speed, 1, 100)} points above the "
-     f"standard ones' (final {100 * deep_final['mlp']:.1f} % → {100 * deep_final['w-asym']:.1f} %). They are "
-     f"slower {depths(slower['low-rank'])} with that posterior, and {depths(slower['mean-field'])} with the "
-     f"mean-field one.", display=False)
+glue("at_bnn_finding", f"With its own posterior the paper's finding {verdict}. At the greatest depth, {deepest} "
+     f"hidden layers, the W-Asymmetric networks' accuracy averaged over training is {cell(deep_speed, 1, 100)} "
+     f"points above the standard ones' (final {100 * deep_final['mlp']:.1f} % → "
+     f"{100 * deep_final['w-asym']:.1f} %). They are slower {depths(slower['low-rank'])} with that posterior, "
+     f"and {depths(slower['mean-field'])} with the mean-field one.", display=False)
 for posterior in te.POSTERIORS:
     for family in ("mlp", "w-asym"):
         glue(f"at_noise_{posterior}_{family}", f"{noise[posterior, deepest, family]:.2f}", display=False)
 glue("at_answer_bnn", f"With Lim et al.'s low-rank posterior, W-Asymmetric Bayesian MLPs train faster "
-     f"{depths(faster['low-rank'])} (paired over {config['seeds']} seeds, Holm); at {deepest} their test "
+     f"{depths(faster['low-rank'])} (paired over {config['seeds']} seeds, Holm); at {deepest} hidden layers their test "
      f"accuracy averaged over training is {cell(deep_speed, 1, 100)} points above the standard networks' "
      f"(final {100 * deep_final['mlp']:.1f} % → {100 * deep_final['w-asym']:.1f} %; paper, CIFAR-10, 16 "
      f"layers: {PAPER['bnn'][16]['mlp']} % → {PAPER['bnn'][16]['w-asym']} %). They are slower "
@@ -219,7 +223,6 @@ glue("at_answer_bnn", f"With Lim et al.'s low-rank posterior, W-Asymmetric Bayes
 glue("fig_at_mli", plot_interpolation(networks), display=False)
 mli, mli_tests = te.mli_summary(networks), te.mli_tests(networks)
 by_family = mli.set_index("family")
-held = mli_tests.set_index("comparison")["holds"]
 glue("at_n_train", f"{n_train:,}", display=False)
 glue("at_points", str(config["n_points"]), display=False)
 glue("at_mli_n", str(int(by_family["networks"].min())), display=False)
@@ -252,16 +255,21 @@ mli_rows = pd.DataFrame({
     "paper: % monotonic, Δ": [f"{m}, {d}" for m, d in mli[["paper_monotonic", "paper_delta"]].to_numpy()],
 }).set_index("arm")
 glue("tab_at_mli", plots.table(mli_rows, digits=2), display=False)
-shown = mli_tests.assign(**{"difference [95 % CI]": [cell(r) for _, r in mli_tests.iterrows()]})
+shown = mli_tests.assign(**{
+    "comparison": [f"{FAMILY_NAMES[r['first']]} {'below' if r['quantity'] == 'Δ' else 'above'} "
+                   f"{FAMILY_NAMES[r['second']]} in {r['quantity']}" for _, r in mli_tests.iterrows()],
+    "difference [95 % CI]": [cell(r) for _, r in mli_tests.iterrows()]})
 glue("tab_at_mli_tests", plots.table(shown[["comparison", "pairs", "difference [95 % CI]", "p_holm", "holds"]]
                                      .set_index("comparison"), formats={"p_holm": "{:.1e}"}), display=False)
-main_steps = [c for c in held.index if "w-asym" in c and "mlp" in c]
+held = shown.set_index("comparison")["holds"]
+main_steps = [c for c in held.index if "W-Asym" in c and "standard" in c]
 main = "holds" if held[main_steps].all() else "does not hold"
 sigma_vs_mlp = by_family.loc["sigma-asym", "monotonic"] - by_family.loc["mlp", "monotonic"]
 glue("at_mli_main", main, display=False)
 glue("at_sigma_clause", "makes the path rise more often, not less" if sigma_vs_mlp < 0
      else "makes it monotonic as often or more", display=False)
-glue("at_mli_held", listing([c for c in held.index if held[c]]), display=False)
+glue("at_mli_held", listing([c for c in held.index if held[c]], "none"), display=False)
+glue("at_paper_mono_mlp", f"{PAPER['mli']['mlp']['monotonic']}", display=False)
 glue("at_answer_mli", "Monotonic interpolation: " + ", ".join(
     f"{cell(by_family.loc[f, ['monotonic', 'monotonic_low', 'monotonic_high']].to_numpy(), 1)} % of "
     f"{FAMILY_NAMES[f]}" for f in ("mlp", "sigma-asym", "w-asym")) + " networks are monotonic (paper: "
@@ -290,9 +298,9 @@ glue("at_answer_mli", "Monotonic interpolation: " + ", ".join(
 #
 # **Finding.** That W-Asymmetric networks interpolate monotonically more often than standard ones
 # {glue:text}`at_mli_main` at this scale; the comparisons of {numref}`tab-at-mli-tests` that hold
-# are: {glue:text}`at_mli_held`. The paper's contrast rests on its standard
-# ResNets, a quarter of which were monotonic; here {glue:text}`at_mono_mlp` % of the standard MLPs
-# already are (σ-Asym {glue:text}`at_mono_sigma-asym` %, W-Asym {glue:text}`at_mono_w-asym` %).
+# are: {glue:text}`at_mli_held`. The paper's contrast rests on its standard ResNets, of which
+# {glue:text}`at_paper_mono_mlp` % were monotonic; here {glue:text}`at_mono_mlp` % of the standard
+# MLPs already are (σ-Asym {glue:text}`at_mono_sigma-asym` %, W-Asym {glue:text}`at_mono_w-asym` %).
 # Lucas et al. {cite}`lucas2021mli` trace non-monotonic paths mostly to normalisation layers and
 # to weights that travel far: these MLPs have no BatchNorm, so there is little for removing
 # symmetries to repair, and the σ-Asymmetric gate (a fixed Gaussian matrix at width
@@ -318,6 +326,7 @@ glue("at_answer_mli", "Monotonic interpolation: " + ", ".join(
 meta_tests = te.metanet_tests(metanets)
 glue("fig_at_meta", plot_metanets(meta_tests, metanets), display=False)
 meta_rows = meta_tests.assign(**{
+    "kind": meta_tests["kind"].map(METANET_NAMES), "score": meta_tests["score"].map(SCORE_NAMES),
     "standard → W-Asym": [f"{a:.3f} → {b:.3f}" for a, b in meta_tests[["mlp", "w-asym"]].to_numpy()],
     "W-Asym − standard": [cell(r) for _, r in meta_tests.iterrows()],
     "paper": [f"{a} → {b}" if np.isfinite(a) else "" for a, b in meta_tests[["paper_mlp", "paper_w-asym"]].to_numpy()]})
@@ -332,7 +341,7 @@ flat_r2, flat_tau = meta.loc[("flat", "r2")], meta.loc[("flat", "tau")]
 
 
 def metanets_text(score: str) -> str:
-    return f"for {listing(rises[score])}" if rises[score] else "for none of the three"
+    return f"for {listing(METANET_NAMES[k] for k in rises[score])}" if rises[score] else "for none of the three"
 
 
 glue("at_n_zoo", f"{config['n_zoo']:,}", display=False)
@@ -348,7 +357,7 @@ glue("at_cap_meta", f"Kendall's τ is higher on the W-Asymmetric zoo {metanets_t
 glue("at_tau_text", metanets_text("tau"), display=False)
 glue("at_r2_text", metanets_text("r2"), display=False)
 glue("at_answer_meta", f"On the W-Asymmetric zoo Kendall's τ between a metanetwork's predicted and the true "
-     f"accuracy is higher {metanets_text('tau')} metanetworks (flat MLP {flat_tau['mlp']:.2f} → "
+     f"accuracy is higher {metanets_text('tau')} (flat MLP {flat_tau['mlp']:.2f} → "
      f"{flat_tau['w-asym']:.2f}; paper {PAPER['metanet']['flat']['tau'][0]} → "
      f"{PAPER['metanet']['flat']['tau'][1]}) and R² higher {metanets_text('r2')} (flat MLP "
      f"{flat_r2['mlp']:.2f} → {flat_r2['w-asym']:.2f}; paper {PAPER['metanet']['flat']['r2'][0]} → "

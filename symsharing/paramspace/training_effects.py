@@ -257,9 +257,10 @@ def mli_tests(networks) -> pd.DataFrame:
     for lower, higher in [(first, last), (first, middle), (middle, last)]:
         a = frame[frame["family"] == lower].set_index("index")
         b = frame[frame["family"] == higher].set_index("index")
-        rows.append({"comparison": f"Δ: {lower} < {higher}",
-                     **_paired((b["max_rise"] - a["max_rise"]).dropna())})
-        rows.append({"comparison": f"% monotonic: {lower} > {higher}",
+        rows.append({"comparison": f"Δ: {lower} below {higher}", "quantity": "Δ", "first": lower,
+                     "second": higher, **_paired((b["max_rise"] - a["max_rise"]).dropna())})
+        rows.append({"comparison": f"% monotonic: {lower} above {higher}", "quantity": "% monotonic",
+                     "first": lower, "second": higher,
                      **_paired(100 * (a["monotonic"].astype(float) - b["monotonic"].astype(float)).dropna())})
     table = pd.DataFrame(rows)
     table["p_holm"] = holm(table["p"])
