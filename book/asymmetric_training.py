@@ -326,7 +326,8 @@ glue("at_answer_mli", "Monotonic interpolation: " + ", ".join(
 meta_tests = te.metanet_tests(metanets)
 glue("fig_at_meta", plot_metanets(meta_tests, metanets), display=False)
 meta_rows = meta_tests.assign(**{
-    "kind": meta_tests["kind"].map(METANET_NAMES), "score": meta_tests["score"].map(SCORE_NAMES),
+    "kind": meta_tests["kind"].map(lambda k: METANET_NAMES[k].removeprefix("the ")),
+    "score": meta_tests["score"].map(SCORE_NAMES),
     "standard → W-Asym": [f"{a:.3f} → {b:.3f}" for a, b in meta_tests[["mlp", "w-asym"]].to_numpy()],
     "W-Asym − standard": [cell(r) for _, r in meta_tests.iterrows()],
     "paper": [f"{a} → {b}" if np.isfinite(a) else "" for a, b in meta_tests[["paper_mlp", "paper_w-asym"]].to_numpy()]})
