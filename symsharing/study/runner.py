@@ -99,6 +99,7 @@ def tune_learning_rates(task: Task, training: TrainingConfig, targets) -> dict[t
                              lr=[lr for _, lr, _ in jobs], batch_size=training.batch_size,
                              seeds=[seed for _, _, seed in jobs], augment_groups=groups,
                              schedule=training.schedule, device=settings.device(),
+                             mix_hyperparameters=True,  # a target's rates share one stack
                              evaluators=[functools.partial(_pilot_value, train=datum,
                                                            validation=(X_val, y_val)) for datum in data])
         for (target, lr, _), history in zip(jobs, histories, strict=True):
