@@ -43,6 +43,7 @@ from symsharing.study.claims import (
     PRIMARY_ENDPOINTS,
     claims_table,
     controls_table,
+    matched_sizes,
     seed_variance_effect,
 )
 from symsharing.study.config import STUDY_AXES, config_for
@@ -57,14 +58,13 @@ overall = claims.drop_duplicates("claim").set_index("claim")["overall"]
 glue("disc_answer", " ".join(f"Claim {claim.split()[0]} ({claim.split(' ', 1)[1]}) is {verdict}."
                              for claim, verdict in overall.items()), display=False)
 glue("disc_n_tests", str(len(claims)), display=False)
+glue("disc_pe_sizes", ", ".join(f"n = {n:,}" for n in sorted(results["parameter-efficiency"]["n_train"].unique())),
+     display=False)
 sweep = results["parameter-efficiency"]
-macs = sweep.groupby(["task", "family", "width"])["macs"].first().unstack("family")
-macs = macs.dropna()
 ratios = []
-for task in sweep["task"].unique():
-    shared = sweep[(sweep.task == task) & (sweep.family == "shared")].groupby("width")["macs"].first().sort_index()
-    dense = sweep[(sweep.task == task) & (sweep.family == "mlp")].groupby("width")["macs"].first().sort_index()
-    ratios += list(shared.to_numpy() / dense.to_numpy())
+for task in sweep["task"].unique():  # multiply-adds of each shared model over its matched MLP's
+    pairs = matched_sizes(sweep, task).groupby(["size_index", "family"])["macs"].first().unstack("family")
+    ratios += list((pairs["shared"] / pairs["mlp"]).dropna())
 glue("disc_macs_low", f"{min(ratios):.1f}", display=False)
 glue("disc_macs_high", f"{max(ratios):.1f}", display=False)
 
@@ -93,8 +93,8 @@ display(Markdown("\n".join(f"- **{code}** ({CLAIM_NAMES[code].split(' ', 1)[1]})
 # seeds at the middle size, all scored on one common test set, so that the spread across data
 # seeds is the models' and not the test samples'; its measure is scale-free (a ratio of
 # coefficients of variation of the error), so a family that errs more is not called less stable
-# for that alone. Claim 4 is averaged over the parameter sweep's training sizes, so that it does not
-# measure only how fast the tied model saturates at one size.
+# for that alone. Claims 4 and 5 are averaged over the parameter sweep's training sizes
+# ({glue:text}`disc_pe_sizes`).
 #
 # The experiment chapters share trained models where their configurations agree (the results
 # cache is keyed by configuration): generalization and sample efficiency read the same runs at

@@ -181,8 +181,8 @@ glue("tab_power_laws", plots.table(pd.DataFrame({
 # Every family on the three tasks at {glue:text}`se_n_sizes` log-spaced sizes from
 # {glue:text}`se_smallest` to {glue:text}`se_largest`, with the same data and initial RNG state for
 # every model at a seed. So that no verdict is decided by the protocol rather than by the models,
-# every family gets the same treatment: budgets that grow with the data, a learning rate and a width
-# tuned per size bucket by one rule, failures recorded and never averaged.
+# every family gets the same treatment: budgets that grow with the data, a learning rate tuned per
+# size bucket by one rule, failures recorded and never averaged.
 
 # %% tags=["hide-input"]
 display(Markdown(config.training.describe()))
@@ -200,6 +200,10 @@ glue("se_lr_inside", f"{1 - rates_table['lr_at_edge'].mean():.0%}", display=Fals
 glue("se_lr_rows", f"{len(rates_table)}", display=False)
 widths = records.groupby(["task", "family", "n_train"])["width"].first().unstack("n_train")
 glue("tab_se_widths", plots.table(widths.reset_index(), formats={n: "{:d}" for n in widths.columns}), display=False)
+factors = config.training.width_factors
+glue("se_width_rule", "the default width of each family" if factors == (1,) else
+     "of " + ", ".join(f"{f}×" for f in factors) + " the default, the one whose tuned rate validated best",
+     display=False)
 chosen = rates_table.merge(records[["task", "family", "width"]].drop_duplicates(), on=["task", "family", "width"])
 figure = plots.plot_learning_rates(chosen)
 glue("fig_lr", figure, display=False)
@@ -218,8 +222,8 @@ glue("tab_se_failures", plots.table(failures, formats={"failed share": "{:.1%}"}
 # ```{glue:figure} tab_se_widths
 # :name: tab-se-widths
 #
-# The width (hidden units of the dense families, channels of the tied ones) the tuning chose per
-# task, family and training-set size: the default or twice it, whichever validated better.
+# The width (hidden units of the dense families, channels of the tied ones) of every model per task,
+# family and training-set size: {glue:text}`se_width_rule`.
 # ```
 #
 # ```{glue:figure} fig_lr
