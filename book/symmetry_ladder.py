@@ -22,6 +22,12 @@
 # small enough (2{sup}`16` rings) to compute every cap exactly, and then on a variant of the grid
 # task built to have a wrong group that changes labels ([below](grid-variant)).
 #
+# **Answer.** A wrong group is capped exactly where theory says: none of the
+# {glue:text}`ladder_population_checked` tied models on the ring scores above its group's exact
+# ceiling on the whole test distribution. $S_{16}$ against the MLP: {glue:text}`crossover_S16_mlp`.
+# $D_{16}$ against the MLP: {glue:text}`crossover_D16_mlp`. On the one-sided tetrominoes, $D_4$
+# against $C_4$: {glue:text}`grid_crossover_D4_C4`.
+#
 # **The ladder.** The ring is shared by each group of a chain, smallest first:
 # $C_8$ (rotations by two steps) $\subset C_{16}$ (all rotations: the task's group)
 # $\subset D_{16}$ (adds reflections) $\subset S_{16}$ (every permutation). $C_8$ and $C_{16}$ are
