@@ -270,7 +270,7 @@ glue("null_match", "differs from the number of generators for " + ", ".join(diff
 glue("ce_free", ", ".join(f for f in counts.index if ce[f] == last_hidden[f] + 1) or "none", display=False)
 glue("ce_other", ", ".join(f"{f} ({ce[f]} of {last_hidden[f] + 1})" for f in counts.index
                            if ce[f] != last_hidden[f] + 1) or "none", display=False)
-glue("tab_null", plots.table(counts, formats={"‖∇L‖ at the minimum": "{:.0e}", "largest zero": "{:.0e}",
+glue("tab_dyn_null", plots.table(counts, formats={"‖∇L‖ at the minimum": "{:.0e}", "largest zero": "{:.0e}",
                                               "smallest non-zero": "{:.0e}"}), display=False)
 glue("fig_null", dynamics_plots.plot_null_spaces(null, dynamics.NULL_RTOL), display=False)
 glue("tie_shared", str(counts.loc["SharedMLP", "zero eigenvalues"]), display=False)
@@ -283,8 +283,8 @@ glue("answer_flat", f"At zero-loss minima the Hessian has "
      f"{(spread[('top', 'max')] / spread[('top', 'min')]).max():,.0f} at the same function.", display=False)
 
 # %% [markdown]
-# ```{glue:figure} tab_null
-# :name: tab-null
+# ```{glue:figure} tab_dyn_null
+# :name: tab-dyn-null
 #
 # Zero eigenvalues of the Hessian at a zero-loss minimum against the continuous symmetry generators:
 # the count {glue:text}`null_match`. Last column: cross-entropy on random labels at the teacher.
@@ -300,7 +300,7 @@ glue("answer_flat", f"At zero-loss minima the Hessian has "
 # Cross-entropy adds flat directions of its own: adding a constant to every logit changes nothing,
 # so shifting the output bias, or a column of the last weight matrix, by the same amount for every
 # class is a translation symmetry, exact at *every* $\theta$: one direction more than the last
-# hidden layer has units (or channels). The last column of {numref}`tab-null` finds exactly that
+# hidden layer has units (or channels). The last column of {numref}`tab-dyn-null` finds exactly that
 # many for: {glue:text}`ce_free`; fewer for: {glue:text}`ce_other` — fixed entries in the output
 # layer block the columns they sit in.
 #
@@ -439,7 +439,7 @@ glue("answer_teleport", f"Teleporting once speeds gradient descent up {interval(
 # A group-tied `SharedMLP` keeps some of these symmetries and removes others. It keeps the
 # permutations of its channels and the positive rescaling of each *channel*: one balance per
 # channel is conserved (section 1), one flat direction per channel appears at a minimum
-# ({numref}`tab-null`: {glue:text}`tie_shared` for its hidden channels, against
+# ({numref}`tab-dyn-null`: {glue:text}`tie_shared` for its hidden channels, against
 # {glue:text}`tie_mlp` for the MLP's hidden units), its sharpness can be inflated along the
 # channel rescalings, and teleportation can move along them. It removes the rescaling of a single
 # unit and the permutations that would move one point's unit apart from the rest of its channel:
