@@ -270,8 +270,8 @@ glue("null_match", "differs from the number of generators for " + ", ".join(diff
 glue("ce_free", ", ".join(f for f in counts.index if ce[f] == last_hidden[f] + 1) or "none", display=False)
 glue("ce_other", ", ".join(f"{f} ({ce[f]} of {last_hidden[f] + 1})" for f in counts.index
                            if ce[f] != last_hidden[f] + 1) or "none", display=False)
-glue("tab_dyn_null", plots.table(counts, formats={"‖∇L‖ at the minimum": "{:.0e}", "largest zero": "{:.0e}",
-                                              "smallest non-zero": "{:.0e}"}), display=False)
+short = {"N × outputs": "N·out", "‖∇L‖ at the minimum": "‖∇L‖", "zero eigenvalues": "zeros", "largest zero": "max zero", "smallest non-zero": "min other", "zeros, cross-entropy at random θ": "zeros (CE)"}
+glue("tab_dyn_null", plots.table(counts.rename(columns=short), formats={c: "{:.0e}" for c in ("‖∇L‖", "max zero", "min other")}), display=False)
 glue("fig_null", dynamics_plots.plot_null_spaces(null, dynamics.NULL_RTOL), display=False)
 glue("tie_shared", str(counts.loc["SharedMLP", "zero eigenvalues"]), display=False)
 glue("tie_mlp", str(counts.loc["MLP", "zero eigenvalues"]), display=False)
@@ -287,7 +287,8 @@ glue("answer_flat", f"At zero-loss minima the Hessian has "
 # :name: tab-dyn-null
 #
 # Zero eigenvalues of the Hessian at a zero-loss minimum against the continuous symmetry generators:
-# the count {glue:text}`null_match`. Last column: cross-entropy on random labels at the teacher.
+# the count {glue:text}`null_match` (max zero / min other: relative to the largest eigenvalue;
+# zeros (CE): cross-entropy on random labels at the teacher).
 # ```
 #
 # ```{glue:figure} fig_null
