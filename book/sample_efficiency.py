@@ -31,6 +31,7 @@ from myst_nb import glue
 
 from symsharing.figures import plots
 from symsharing.figures.provenance import provenance_markdown
+from symsharing.metrics import COLLAPSE_SHARE
 from symsharing.registry import run_experiment
 from symsharing.stats import bootstrap_exchange_rates, confidence_interval, paired_effect
 from symsharing.study.analysis import collapse_table, format_effect, power_law_table
@@ -207,6 +208,7 @@ glue("se_width_rule", "the default width of each family" if factors == (1,) else
 chosen = rates_table.merge(records[["task", "family", "width"]].drop_duplicates(), on=["task", "family", "width"])
 figure = plots.plot_learning_rates(chosen)
 glue("fig_lr", figure, display=False)
+glue("se_collapse_share", f"{COLLAPSE_SHARE:.1%}", display=False)
 glue("tab_se_failures", plots.table(failures, formats={"failed share": "{:.1%}"}), display=False)
 
 # %% [markdown]
@@ -238,7 +240,8 @@ glue("tab_se_failures", plots.table(failures, formats={"failed share": "{:.1%}"}
 #
 # Failed runs per task and family: diverged (the loss became NaN or infinite) and collapsed (one
 # predicted class for every training sample, or regression predictions whose variance is below
-# 0.1 % of the targets'). A failed run is shown here and left out of every mean.
+# {glue:text}`se_collapse_share` of the targets'). A failed run is shown here and left out of every
+# mean.
 # ```
 #
 # **Does a longer budget change anything?** Every model of `mlp`, `mlp+aug` and `shared` on every
