@@ -33,7 +33,7 @@ def _problem(family: str, k: int, n: int, dtype, seed: int = 0):
 
 def _train(models, data, **kwargs):
     models = [copy.deepcopy(m) for m in models]
-    histories = fit_many(models, data, steps=STEPS, lr=1e-2, **{"workers": 1, **kwargs})
+    histories = fit_many(models, data, steps=STEPS, **{"lr": 1e-2, "workers": 1, **kwargs})
     return models, histories
 
 
@@ -55,6 +55,22 @@ def test_compiled_stacks_equal_the_eager_path_within_rounding(dtype, family, bat
     assert _largest_difference(eager, compiled) < TOLERANCE[dtype]
     for a, b in zip(eager_histories, compiled_histories, strict=True):
         assert max(abs(x - y) for x, y in zip(a["loss"], b["loss"], strict=True)) < TOLERANCE[dtype]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_compiled_stacks_with_per_model_hyperparameters_and_shared_data_equal_eager(dtype):
+    # one stack carries each model's rate and label smoothing (engine.hyper), on one shared data set
+    torch.manual_seed(1)
+    models = [MLP(6, 3, 16).to(dtype) for _ in range(4)]
+    generator = torch.Generator().manual_seed(1)
+    X = torch.randn(24, 6, generator=generator, dtype=dtype)
+    y = torch.randint(0, 3, (24,), generator=generator)
+    kwargs = {"lr": [1e-2, 5e-3, 2e-2, 1e-2], "label_smoothing": [0.0, 0.1, 0.2, 0.05],
+              "mix_hyperparameters": True}
+    eager, _ = _train(models, [(X, y)] * 4, **kwargs)
+    compiled, _ = _train(models, [(X, y)] * 4, compile=True, **kwargs)
+    assert _largest_difference(eager, models) > 1e3 * TOLERANCE[torch.float32]
+    assert _largest_difference(eager, compiled) < TOLERANCE[dtype]
 
 
 def test_one_graph_per_architecture_whatever_the_stack_size_and_batch():
