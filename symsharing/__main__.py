@@ -18,7 +18,8 @@ models they train is one task of a Dask distributed cluster (``parallel.use_sche
 trained weights come back here and this process scores them and writes the cache, so the workers
 need this package installed but no shared disk; Dask reruns the stacks of a worker that dies
 elsewhere, and a rerun computes only what the cache lacks. ``--device cuda`` trains the stacks on
-the GPU (records and cache keys carry the device; the book's default is the CPU).
+the GPU (records and cache keys carry the device; the book's default is the CPU); ``--compile``
+compiles the MLP stacks' training steps (``symsharing.engine.compiled``: it pays in long runs only).
 
 Bad arguments end with argparse's usage message and exit status 2.
 """

@@ -4,7 +4,8 @@ Two workloads (``workloads``): the reference, K = 32 MLPs 16 -> 64 -> 64 -> 1 on
 full batch, 500 Adam steps; and a tied one, K = 32 ring models (``SharedMLP`` on C16, 8 channels,
 as in the study) on 128 samples each. For each, the bench times, in alternating repetitions (A B C
 D A B C D ...; the machine may be shared) and with the worker pool already started (warm against
-warm): (a) the loop, plain modules with ``torch.optim.Adam`` one after another; (b) the engine,
+warm): (a) the loop, plain modules with ``torch.optim.Adam`` one after another (timed on 8 of the
+models and scaled: its time is a sum over the models); (b) the engine,
 ``fit_many``; (c) the engine with compiled stacks (``fit_many(compile=True)``, after a first call
 that compiles, timed apart); (d) JAX (``jax_rows``, when ``jax`` and ``optax`` import; not a
 dependency of the book). It prints the medians, ``engine/loop``, ``compiled/engine`` and

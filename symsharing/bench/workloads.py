@@ -123,10 +123,13 @@ def gemm_peak(size: int = 1024, reps: int = 7, per_rep: int = 4) -> float:
     return 2 * size**3 / statistics.median(times) / 1e9
 
 
-def time_loop(w, data) -> float:
-    """Seconds for the plain loop: one ``nn.Module`` and one ``torch.optim.Adam`` per model, in turn."""
+def time_loop(w, data, models: int | None = None) -> float:
+    """Seconds for the plain loop: one ``nn.Module`` and one ``torch.optim.Adam`` per model, in turn;
+    with ``models``, the loop over the first ``models`` of them, scaled to all (the models are
+    trained one after another, so the time is a sum over them)."""
+    timed = data if models is None else data[:models]
     start = time.perf_counter()
-    for k, (X, y) in enumerate(data):
+    for k, (X, y) in enumerate(timed):
         model = w.loop_model(k)
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
         for _ in range(w.steps):
@@ -134,7 +137,7 @@ def time_loop(w, data) -> float:
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-    return time.perf_counter() - start
+    return (time.perf_counter() - start) * len(data) / len(timed)
 
 
 def time_engine(w, data, compile: bool = False, models=None) -> float:
