@@ -18,7 +18,8 @@ models they train is one task of a Dask distributed cluster (``parallel.use_sche
 trained weights come back here and this process scores them and writes the cache, so the workers
 need this package installed but no shared disk; Dask reruns the stacks of a worker that dies
 elsewhere, and a rerun computes only what the cache lacks. ``--device cuda`` trains the stacks on
-the GPU (records and cache keys carry the device; the book's default is the CPU).
+the GPU (records and cache keys carry the device; the book's default is the CPU); ``--compile``
+compiles the MLP stacks' training steps (``symsharing.engine.compiled``: it pays in long runs only).
 
 Bad arguments end with argparse's usage message and exit status 2.
 """
@@ -92,8 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--device", choices=("cpu", "cuda"),
                      help="where the stacks train (sets SYMSHARING_DEVICE; default: that, else cpu)")
     run.add_argument("--workers", type=_positive_int, metavar="N",
-                     help="worker processes that train the stacks (default: $SYMSHARING_WORKERS, else "
-                          "the number of CPU cores)")
+                     help="processes that train the stacks, this one included (default: "
+                          "$SYMSHARING_WORKERS, else the number of CPU cores)")
+    run.add_argument("--compile", action="store_true",
+                     help="compile the stacks' training steps (sets SYMSHARING_COMPILE=1; pays in long runs)")
     commands.add_parser("bench", add_help=False, help="benchmark training (see 'bench --help')",
                         description="Benchmark training; arguments go to symsharing.bench.")
     return parser
@@ -177,6 +180,8 @@ def _run(args, parser: argparse.ArgumentParser) -> int:
         os.environ["SYMSHARING_WORKERS"] = str(args.workers)
     if args.device is not None:
         os.environ["SYMSHARING_DEVICE"] = args.device
+    if args.compile:
+        os.environ["SYMSHARING_COMPILE"] = "1"
     from symsharing.settings import device, is_quick
 
     try:
@@ -189,6 +194,10 @@ def _run(args, parser: argparse.ArgumentParser) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         parser.error(f"argument --out: cannot create {str(args.out)!r}: {error}")
+    if not args.scheduler:
+        from symsharing.engine.pool import prewarm
+
+        prewarm()  # the workers start while the experiments import and build their data
     runs = (_run_distributed(names, quick, args.seeds, args.scheduler, parser) if args.scheduler
             else _run_local(names, quick, args.seeds))
     start, written = time.perf_counter(), []

@@ -1,12 +1,12 @@
-"""The one place where run-wide switches are read: quick mode, the results cache folder and the
-training device."""
+"""The one place where run-wide switches are read: quick mode, the results cache folder, the
+training device and compiled stacks."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-__all__ = ["is_quick", "cache_dir", "device", "DEVICES"]
+__all__ = ["is_quick", "cache_dir", "device", "compile_stacks", "DEVICES"]
 
 DEVICES = ("cpu", "cuda")
 
@@ -16,6 +16,13 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def is_quick() -> bool:
     """True when ``SYMSHARING_QUICK`` is set to 1/true/yes: every sweep runs on a smaller grid."""
     return os.environ.get("SYMSHARING_QUICK", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def compile_stacks() -> bool:
+    """True when ``SYMSHARING_COMPILE`` is set to 1/true/yes: ``fit_many`` compiles its stacks
+    (``symsharing.engine.compiled``; results differ from the eager default by float rounding, so
+    cache keys carry the switch). Off by default: see docs/performance.md for when it pays."""
+    return os.environ.get("SYMSHARING_COMPILE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def cache_dir() -> Path:

@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from symsharing import settings
 from symsharing._checks import check_int
 from symsharing.engine import pool
 from symsharing.engine.draws import CHUNK_STEPS, DrawStream
@@ -278,7 +279,7 @@ def fit_many(models, datasets, *, steps, lr=1e-3, batch_size: int | None = None,
              progress: bool = False, schedule: str = "constant", weight_decay=0.0,
              workers: int | None = None, device: str | None = None, on_stack=None,
              evaluators=None, optimizer: str = "adam", momentum: float = 0.9, label_smoothing=0.0,
-             mix_hyperparameters: bool = False) -> list[dict]:
+             mix_hyperparameters: bool = False, compile: bool | None = None) -> list[dict]:
     """Train each ``models[k]`` on ``datasets[k] = (X, y)`` as ``fit`` would; return the histories.
 
     ``steps``, ``lr``, ``weight_decay`` and ``label_smoothing`` are one value for every model or a
@@ -301,7 +302,10 @@ def fit_many(models, datasets, *, steps, lr=1e-3, batch_size: int | None = None,
     before the sweep ends. ``evaluators`` (one entry per model: None or a picklable
     ``f(model, history)``, e.g. a ``functools.partial`` of a module-level function) run right after
     their stack trains, in the worker that trained it, so that scoring is spread over the workers
-    too; each result comes back in its history as ``"evaluation"``.
+    too; each result comes back in its history as ``"evaluation"``. ``compile`` (default:
+    ``settings.compile_stacks()``) trains exact MLP and SharedMLP stacks with a compiled loss
+    (``engine.compiled``): equal to the eager path up to float rounding, bit-identical for any
+    worker count.
     """
     models, datasets = list(models), list(datasets)
     if len(models) != len(datasets):
@@ -329,6 +333,10 @@ def fit_many(models, datasets, *, steps, lr=1e-3, batch_size: int | None = None,
     if not all(evaluate is None or callable(evaluate) for evaluate in evaluators):
         raise TypeError("each entry of evaluators must be callable or None")
     device = _check_device(device)
+    if compile is None:
+        compile = settings.compile_stacks()
+    if not isinstance(compile, bool):
+        raise TypeError(f"compile must be True, False or None, got {type(compile).__name__}")
     steps, lrs = _per_model(steps, "steps", len(models)), _per_model(lr, "lr", len(models))
     decays = _per_model(weight_decay, "weight_decay", len(models))
     smoothings = _per_model(label_smoothing, "label_smoothing", len(models))
@@ -350,7 +358,7 @@ def fit_many(models, datasets, *, steps, lr=1e-3, batch_size: int | None = None,
               "augment_groups": [augment_groups[k] for k in members], "schedule": schedule,
               "weight_decay": [decays[k] for k in members],
               "label_smoothing": [smoothings[k] for k in members], "device": device,
-              "optimizer": optimizer, "momentum": momentum},
+              "optimizer": optimizer, "momentum": momentum, "compile": compile},
              [evaluators[k] for k in members]) for members in stacks]
     histories: list[dict | None] = [None] * len(models)
     bar = None

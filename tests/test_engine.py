@@ -319,7 +319,10 @@ def test_evaluators_run_where_the_stack_trained_and_agree_across_worker_counts()
         assert "evaluation" not in runs[workers][3]
     assert [h["evaluation"][:2] for h in runs[1][:3]] == [h["evaluation"][:2] for h in runs[2][:3]]
     assert {h["evaluation"][2] for h in runs[1][:3]} == {os.getpid()}
-    assert os.getpid() not in {h["evaluation"][2] for h in runs[2][:3]}  # scored in the workers
+    # with 2 workers, this process trains the last stack at once and the pool the first two (a
+    # stack per model here): each scored where it trained
+    processes = [h["evaluation"][2] for h in runs[2][:3]]
+    assert os.getpid() not in processes[:2] and len(set(processes)) <= 2
 
 
 def test_worker_count_is_read_from_the_environment(monkeypatch):

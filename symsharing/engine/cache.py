@@ -21,7 +21,7 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from symsharing.settings import cache_dir
+from symsharing.settings import cache_dir, compile_stacks
 
 __all__ = ["code_hash", "cache_key", "entry_path", "load_entry", "store_entry", "cached", "cached_calls",
            "CacheCorruptionWarning"]
@@ -35,7 +35,7 @@ class CacheCorruptionWarning(UserWarning):
 
 # Modules that only present results (figures, widgets, the command line, the benchmark): editing
 # them cannot change a number, so they stay out of the key and do not invalidate the cache.
-PRESENTATION_MODULES = frozenset({"__main__.py", "bench.py", "registry.py", "figures"})
+PRESENTATION_MODULES = frozenset({"__main__.py", "bench", "registry.py", "figures"})
 
 
 def code_hash(package_dir: Path | None = None) -> str:
@@ -70,11 +70,16 @@ def _canonical(value) -> bytes:
 
 
 def cache_key(config: dict, *, device: str, dtype: str, code: str | None = None) -> dict:
-    """The full key of a unit: its configuration plus device, dtype and code hash (a JSON dict)."""
+    """The full key of a unit: its configuration plus device, dtype and code hash (a JSON dict),
+    and ``"compiled": True`` while stacks are compiled (``settings.compile_stacks()``: their
+    results differ from the eager default by float rounding)."""
     if not isinstance(config, dict):
         raise TypeError(f"config must be a dict of JSON values, got {type(config).__name__}")
-    return {"config": config, "device": str(device), "dtype": str(dtype),
-            "code_hash": code if code is not None else code_hash()}
+    key = {"config": config, "device": str(device), "dtype": str(dtype),
+           "code_hash": code if code is not None else code_hash()}
+    if compile_stacks():
+        key["compiled"] = True
+    return key
 
 
 def entry_path(key: dict, namespace: str = "units") -> Path:
