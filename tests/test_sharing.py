@@ -65,7 +65,7 @@ def test_parameter_count(group, c_in, c_out, bias):
 @pytest.mark.parametrize(
     ("group", "path"),
     [(symmetric(n), "deepsets") for n in range(2, 9)]
-    + [(cyclic(n), "circular") for n in range(3, 17)]
+    + [(cyclic(n), "circular") for n in (*range(3, 17), 33, 40)]  # conv1d above CIRCULAR_DENSE_UP_TO
     + [(trivial(4), "generic"), (dihedral(6), "generic"), (grid_dihedral(3), "generic"),
        (reflection(5), "generic"), (symmetric(1), "generic")],
     ids=lambda value: value.name if isinstance(value, PermutationGroup) else value,

@@ -20,7 +20,7 @@ from symsharing.engine import cache
 from symsharing.groups import PermutationGroup
 from symsharing.metrics import invariance_error, is_collapsed, metric_name, score
 from symsharing.models import count_activations, count_macs, count_parameters
-from symsharing.study import ceilings, orbits
+from symsharing.study import ceilings, lookup, orbits
 from symsharing.study.config import (
     DTYPE,
     EXTRA_COLUMNS,
@@ -362,6 +362,7 @@ def _unit_rows(model, history: dict, *, task: Task, entry, datum: dict, plan: tu
     family, width, n_train, group_name = _unit_parts(unit)
     lr, steps = plan
     tying, ceiling = _tying(task, family, group_name)
+    scored = lookup.tabulated(task, model)  # the ring's: outputs on all 2^16 inputs, computed once
     rows = []
     for name in (("mlp+aug", "mlp+aug+avg") if family == "mlp+aug" else (family,)):
         # seconds: this row's own work, training (once, on the trained family) + scoring
@@ -374,7 +375,7 @@ def _unit_rows(model, history: dict, *, task: Task, entry, datum: dict, plan: tu
                "batch_size": batch_size, "diverged": bool(history["diverged"]),
                "group": tying.name if tying is not None else "", "ceiling": ceiling, **provenance}
         scoring = time.perf_counter()
-        metrics = _evaluate(task, name, model, datum, data_seed)
+        metrics = _evaluate(task, name, scored, datum, data_seed)
         metrics["normalised_score"] = normalised(task, metrics["test_score"])
         metrics["normalised_ood_score"] = normalised(task, metrics["ood_score"], "ood")
         row["seconds"] = trained_seconds + time.perf_counter() - scoring
