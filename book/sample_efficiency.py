@@ -203,7 +203,8 @@ widths = records.groupby(["task", "family", "n_train"])["width"].first().unstack
 glue("tab_se_widths", plots.table(widths.reset_index(), formats={n: "{:d}" for n in widths.columns}), display=False)
 factors = config.training.width_factors
 glue("se_width_rule", "the default width of each family" if factors == (1,) else
-     "of " + ", ".join(f"{f}×" for f in factors) + " the default, the one whose tuned rate validated best",
+     "of " + ", ".join(f"{f}×" for f in factors) + " the default, the one whose tuned rate validated best "
+     "(a wider width's rate is searched from around the default width's)",
      display=False)
 chosen = rates_table.merge(records[["task", "family", "width"]].drop_duplicates(), on=["task", "family", "width"])
 figure = plots.plot_learning_rates(chosen)

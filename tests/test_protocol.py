@@ -81,16 +81,26 @@ def test_tuning_refines_once_and_the_table_has_the_columns(monkeypatch):
                                    "validation_score", "lr_at_edge"]
     candidates = table["candidates"].str.split(";")
     # the grid (1e-3, 1e-2) is 10x apart: one round adds the best rate's neighbours at 2x each side;
-    # a target whose every rate failed (3 steps: some pilots collapse) keeps the grid, flagged
-    refined = 0
+    # a target whose every rate failed (3 steps: some pilots collapse) keeps the grid, flagged;
+    # a wider width's search starts from the first width's rate and its neighbours at 2x
+    config = small_config("sample-efficiency")
+    task = get_task("set")
+    refined = seeded = 0
     for (_, row), tried in zip(table.iterrows(), candidates, strict=True):
         assert f"{row['lr']:g}" in tried
+        first, *wider = config.training.widths("set", row["family"])
+        if row["task"] == "set" and row["width"] in wider:
+            base = (row["family"], first, int(row["n_train"]))
+            rate = runner.tune_learning_rates(task, config.training, [base])[base]["lr"]
+            assert {f"{rate / 2:g}", f"{rate:g}", f"{rate * 2:g}"} <= set(tried)
+            seeded += 1
+            continue
         if math.isnan(row["validation_score"]):
             assert len(tried) == 2 and row["lr_at_edge"]
             continue
         assert {"0.0005", "0.002"} <= set(tried) or {"0.005", "0.02"} <= set(tried)
         refined += 1
-    assert refined > 0
+    assert refined > 0 and seeded > 0
 
 
 def test_records_carry_the_protocol_columns(monkeypatch):

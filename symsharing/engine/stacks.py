@@ -235,8 +235,8 @@ class _DenseGather(torch.autograd.Function):
     def backward(ctx, grad: torch.Tensor):
         (index,) = ctx.saved_tensors
         k = ctx.theta_shape[0]
-        summed = grad.new_zeros(k, ctx.theta_shape[1:].numel()).index_add_(1, index.flatten(), grad.reshape(k, -1))
-        return summed.view(ctx.theta_shape), None
+        summed = grad.new_zeros(k, ctx.theta_shape[1:].numel())  # (K, c_out c_in n_orbits)
+        return summed.index_add_(1, index.flatten(), grad.reshape(k, -1)).view(ctx.theta_shape), None
 
 
 def dense_index(pair_orbits: torch.Tensor, c_in: int, c_out: int, n_orbits: int) -> torch.Tensor:
@@ -269,10 +269,10 @@ class _SharedMLPStack(_NamedStack):
     """Stacked parameters of K exact ``SharedMLP``s of one group, run as batched dense products.
 
     Each step gathers every layer's tied dense matrix ``[K, c_in * n, c_out * n]`` from its orbit
-    weights in one ``index_select`` (``_DenseGather``: the backward sums the gradients of tied entries
-    into their orbit) and multiplies with ``baddbmm``, as for an MLP: for the study's small groups (n <= 49) this is
-    1.1-4x faster than running the layers' own paths under ``vmap``, and it equals them up to float
-    rounding.
+    weights in one ``index_select`` (``_DenseGather``: the backward sums the gradients of tied
+    entries into their orbit) and multiplies with ``baddbmm``, as for an MLP: for the study's small
+    groups (n <= 49) this is 1.1-4x faster than running the layers' own paths under ``vmap``, and it
+    equals them up to float rounding.
     """
 
     def __init__(self, models: list[nn.Module], device: torch.device):

@@ -48,8 +48,16 @@ def input_probabilities(task: Task, split: str = "test") -> torch.Tensor:
     return density**ones * (1 - density) ** (task.group.n - ones)
 
 
-def _orbit_label_mass(group: PermutationGroup, X, labels, probabilities) -> torch.Tensor:
-    ids = orbit_ids(group, X)
+@functools.lru_cache(maxsize=64)
+def _finite_orbit_ids(task: Task, generators: tuple) -> torch.Tensor:
+    """``orbit_ids`` of every input of ``finite_inputs(task)`` under the group of ``generators``
+    (test and OOD splits enumerate the same inputs): computed once per task and group."""
+    X = finite_inputs(task)[0]
+    return orbit_ids(PermutationGroup(torch.tensor(generators).view(-1, X.shape[1]).tolist()), X)
+
+
+def _orbit_label_mass(task: Task, group: PermutationGroup, labels, probabilities) -> torch.Tensor:
+    ids = _finite_orbit_ids(task, tuple(group.generators.flatten().tolist()))
     n_labels = int(labels.max()) + 1
     ids = torch.unique(ids, return_inverse=True)[1]  # 0 .. orbits - 1
     mass = torch.zeros(int(ids.max()) + 1, n_labels, dtype=torch.float64)  # (orbits, labels)
@@ -85,8 +93,8 @@ def finite_inputs(task: Task, split: str = "test") -> tuple[torch.Tensor, torch.
 def ceiling(task: Task, group: PermutationGroup, split: str = "test") -> float:
     """The exact best accuracy of a classifier constant on ``group``'s orbits, on ``split`` of
     ``task`` (every input enumerated: ``finite_inputs``)."""
-    X, labels, probabilities = finite_inputs(task, split)
-    mass = _orbit_label_mass(group, X, labels, probabilities)
+    _, labels, probabilities = finite_inputs(task, split)
+    mass = _orbit_label_mass(task, group, labels, probabilities)
     if not bool(((mass > 0).sum(dim=1) > 1).any()):
         return 1.0  # no orbit holds two labels: exactly 1, not a sum of probabilities rounded
     return float(mass.max(dim=1).values.sum() / mass.sum())
@@ -95,8 +103,8 @@ def ceiling(task: Task, group: PermutationGroup, split: str = "test") -> float:
 def label_mixing(task: Task, group: PermutationGroup, split: str = "test") -> float:
     """Probability that an input's ``group``-orbit also holds an input with another label: the share
     of inputs on which tying by ``group`` is wrong where it matters (0 for a correct group)."""
-    X, labels, probabilities = finite_inputs(task, split)
-    mass = _orbit_label_mass(group, X, labels, probabilities)
+    _, labels, probabilities = finite_inputs(task, split)
+    mass = _orbit_label_mass(task, group, labels, probabilities)
     mixed = (mass > 0).sum(dim=1) > 1  # (orbits,)
     return float(mass[mixed].sum() / mass.sum())
 

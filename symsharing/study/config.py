@@ -53,8 +53,8 @@ class TrainingConfig:
     rounds of refinement) with the best median validation score over ``n_pilots`` pilot runs (seeds
     ``lr_seed + i``) at the representative size of the run's bucket, the nearest of ``lr_sizes``
     (default: ``lr_n_train``); then the width of ``width_factors`` times the default width whose
-    tuned rate scores best (``runner.chosen_width``): width is tuned like the learning rate, by one
-    rule for every family.
+    tuned rate scores best (``runner.chosen_widths``; the wider widths' rates are searched from
+    around the first width's): width is tuned like the learning rate, by one rule for every family.
     """
 
     steps: int = 400
@@ -104,10 +104,20 @@ class TrainingConfig:
         sizes = self.lr_sizes or (self.lr_n_train,)
         return (f"Training: {self.budget.describe(self.batch_size)}; Adam with a {self.schedule} "
                 f"learning-rate schedule. Tuning: per family, width and size bucket (tuned at n = "
-                f"{', '.join(map(str, sizes))}), the rate of {{{', '.join(f'{r:g}' for r in self.lr_grid)}}} "
-                f"(extended by 10x at an edge, at most {self.max_extensions} times; ties to the smaller "
-                f"rate) with the best mean validation score over {self.n_pilots} pilot run(s), on "
-                f"{self.n_test} validation samples drawn apart from every training and test set.")
+                f"{', '.join(map(str, sizes))}), the rate with the best median validation score over "
+                f"{self.n_pilots} pilot run(s) at the real budget (a rate at which a pilot diverges or "
+                f"collapses is rejected; ties to the smaller rate), searched from "
+                f"{{{', '.join(f'{r:g}' for r in self.lr_grid)}}} and refined, at most "
+                f"{self.max_extensions} times, until the best rate has a tried neighbour within 2x on "
+                f"each side; scored on {self.n_test} validation samples drawn apart from every training "
+                f"and test set.{self._describe_widths()}")
+
+    def _describe_widths(self) -> str:
+        if len(self.width_factors) == 1:
+            return ""
+        factors = ", ".join(f"{factor}x" for factor in self.width_factors)
+        return (f" Width: of {factors} the default width, the one whose tuned rate validates best (the "
+                f"wider widths' searches start from the first width's rate and its neighbours at 2x).")
 
     def widths(self, task: str, family: str) -> tuple[int, ...]:
         """The widths the tuning chooses from: ``width_factors`` times the default width."""
@@ -139,11 +149,11 @@ _QUICK_TRAINING = TrainingConfig(steps=100, n_test=256, lr_grid=(4e-3, 1.6e-2), 
 # The study protocol v3: budgets that grow with n, a linear warm-up then cosine decay; per size
 # bucket and width, the rate searched on a log grid (factor 4) refined until it has tried
 # neighbours within 2x, five pilots at the real budget (median; a rate at which one collapses is
-# rejected); ten seeds. (Width tuning, ``width_factors``, is built and tested but off in the full
-# build, as are several training sizes in the parameter sweep: the book's time budget.)
+# rejected); the width of every family chosen from its default and twice it, like the rate (the
+# wider width's rate searched from around the default's); ten seeds.
 _FULL_TRAINING = TrainingConfig(steps=400, epochs=30, max_steps=800, schedule="warmup-cosine",
                                 lr_grid=(1e-3, 4e-3, 1.6e-2, 6.4e-2), n_pilots=5,
-                                lr_sizes=(32, 256, 2048), max_extensions=4)
+                                lr_sizes=(32, 256, 2048), max_extensions=4, width_factors=(1, 2))
 _FULL_SEEDS = tuple(range(10))
 _FULL_SIZES = tuple(16 * 2**k for k in range(9))  # 16, 32, ..., 4096
 
@@ -163,10 +173,10 @@ _CONFIGS = {
                                              _FULL_SIZES, training=_FULL_TRAINING),
     ("sample-efficiency", True): AxisConfig("sample-efficiency", (0, 1), (16, 64, 256, 1024),
                                             training=_QUICK_TRAINING),
-    ("parameter-efficiency", False): AxisConfig("parameter-efficiency", _FULL_SEEDS, (256,),
+    ("parameter-efficiency", False): AxisConfig("parameter-efficiency", _FULL_SEEDS, (64, 256, 1024),
                                                 families=_ROBUSTNESS_FAMILIES, shared_widths=_FULL_WIDTHS,
                                                 training=_FULL_TRAINING),
-    ("parameter-efficiency", True): AxisConfig("parameter-efficiency", (0, 1), (256,),
+    ("parameter-efficiency", True): AxisConfig("parameter-efficiency", (0, 1), (64, 256),
                                                families=("mlp", "shared"), shared_widths=_QUICK_WIDTHS,
                                                training=_QUICK_TRAINING),
     ("generalization", False): AxisConfig("generalization", _FULL_SEEDS, (64, 256, 1024),

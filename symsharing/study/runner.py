@@ -51,9 +51,11 @@ def _provenance() -> dict:
             "code_hash": cache.code_hash()}
 
 
-def _tuning_key(task: Task, family: str, width: int, lr_size: int, training: TrainingConfig) -> dict:
+def _tuning_key(task: Task, family: str, width: int, lr_size: int, training: TrainingConfig,
+                grid=None) -> dict:
     config = {"task": task.name, "family": family, "width": width, "lr_size": lr_size,
-              "grid": list(training.lr_grid), "max_extensions": training.max_extensions,
+              "grid": list(training.lr_grid if grid is None else grid),
+              "max_extensions": training.max_extensions,
               "n_pilots": training.n_pilots, "lr_seed": training.lr_seed,
               "steps": training.pilot_steps_for(lr_size), "schedule": training.schedule,
               "batch_size": training.batch_size, "depth": training.depth, "n_test": training.n_test}
@@ -64,13 +66,29 @@ def tune_learning_rates(task: Task, training: TrainingConfig, targets) -> dict[t
     """The tuned rate of each target ``(trained family, width, lr_size)`` (see ``protocol``): a dict
     target -> ``{"lr", "candidates", "scores", "validation_score", "lr_at_edge"}``, cached per target.
 
+    A target's search starts from ``training.lr_grid``, except at a wider width of the width tuning
+    (``training.widths(...)[1:]``): there it starts from the rate tuned at the first width and its
+    neighbours at half and twice it. Either search is refined by the same rule.
+    """
+    targets = list(dict.fromkeys(targets))
+    first = {target: (target[0], training.widths(task.name, target[0])[0], target[2]) for target in targets
+             if target[1] in training.widths(task.name, target[0])[1:]}
+    results = _search_rates(task, training, [t for t in targets if t not in first] + list(first.values()), {})
+    starts = {target: _around(results[base]["lr"]) for target, base in first.items()}
+    results.update(_search_rates(task, training, list(first), starts))
+    return {target: results[target] for target in targets}
+
+
+def _search_rates(task: Task, training: TrainingConfig, targets, starts: dict) -> dict[tuple, dict]:
+    """``tune_learning_rates`` from ``starts[target]`` (a list of rates) or ``training.lr_grid``.
+
     Every pilot of a round (all targets, rates and pilot seeds) is trained in one ``fit_many`` call
     and scored in the worker that trained it; a target whose best rate lacks a tried neighbour
     within 2x on a side gets it in the next round (``protocol.neighbours_missing``).
     """
     results, pending = {}, {}
     for target in dict.fromkeys(targets):
-        key = _tuning_key(task, *target, training)
+        key = _tuning_key(task, *target, training, starts.get(target))
         payload = cache.load_entry(cache.entry_path(key, "learning-rates"), key)
         if payload is None:
             pending[target] = {"key": key, "scores": {}, "pilots": {}, "extensions": 0}
@@ -80,7 +98,7 @@ def tune_learning_rates(task: Task, training: TrainingConfig, targets) -> dict[t
         return results
     X_val, y_val = task.sample(training.n_test, VALIDATION_SEED)
     larger_better = task.kind == "classification"
-    trying = {target: list(training.lr_grid) for target in pending}
+    trying = {target: list(starts.get(target, training.lr_grid)) for target in pending}
     while trying:
         jobs, models, groups, data = [], [], [], []
         for (family, width, lr_size), rates in trying.items():
@@ -129,7 +147,8 @@ def tune_learning_rates(task: Task, training: TrainingConfig, targets) -> dict[t
 def chosen_widths(task: Task, training: TrainingConfig, families, n_trains) -> dict[tuple, int]:
     """``(trained family, n_train) -> width``: of ``training.widths``, the width whose tuned rate has
     the best validation score at the bucket of ``n_train`` (ties to the smaller width); every
-    candidate of every family and bucket is tuned in one batch (``tune_learning_rates``)."""
+    candidate of every family and bucket is tuned in one call (``tune_learning_rates``: the first
+    width from the grid, the wider ones from around its rate)."""
     targets = {(family, n): [(family, width, training.lr_size(n))
                              for width in training.widths(task.name, family)]
                for family in families for n in n_trains}
@@ -145,6 +164,11 @@ def chosen_widths(task: Task, training: TrainingConfig, families, n_trains) -> d
         best = max(finite.values()) if larger_better else min(finite.values())
         chosen[family, n] = min(width for width, value in finite.items() if value == best)
     return chosen
+
+
+def _around(rate: float) -> list[float]:
+    """A rate and its neighbours at half and twice it: where a wider model's search starts."""
+    return [rate / 2, rate, rate * 2]
 
 
 @torch.no_grad()
