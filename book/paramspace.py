@@ -217,10 +217,11 @@ plt.close(fig)
 # ```{glue:figure} fig_interpolation
 # :name: fig-interpolation
 #
-# Test loss (left) and test accuracy (right) along the straight line between the two networks of
-# a pair, on digits (top) and the ring task (bottom), for each arm: mean over pairs, band: 95 %
-# confidence interval (Student t over pairs). A bump in the loss is a barrier; a flat line is
-# linear mode connectivity.
+# Ranked by mean test barrier, lowest first, the arms order {glue:text}`order_digits` on the
+# digits and {glue:text}`order_ring` on the ring. Test loss (left) and test accuracy (right) along
+# the straight line between the two networks of a pair, on digits (top) and the ring task
+# (bottom), for each arm: mean over pairs, band: 95 % confidence interval (Student t over pairs). A
+# bump in the loss is a barrier; a flat line is linear mode connectivity.
 # ```
 #
 # The barrier per arm, on the test set (as Lim et al. report it) and on the training set
@@ -315,11 +316,11 @@ fig.tight_layout()
 glue("fig_lim_width", fig, display=False)
 plt.close(fig)
 
-slope_rows = []
+slope_rows, fits = [], {}
 for depth in (1, 2):
     part = [r for r in width_runs if r["depth"] == depth]
     for arm in ("mlp", "mlp-aligned", "mlp-activation-aligned", "mlp-aligned-repair", "w-asym"):
-        fit = lmc.loglog_slope(part, arm, min_width=sizes["large_width"])
+        fit = fits[depth, arm] = lmc.loglog_slope(part, arm, min_width=sizes["large_width"])
         slope_rows.append({"hidden layers": depth, "arm": plots.ARM_STYLE[arm]["label"], "slope": fit["slope"],
                            "95% interval": f"[{fit['low']:.2f}, {fit['high']:.2f}]",
                            "widths": ", ".join(map(str, fit["widths"])),
@@ -331,6 +332,13 @@ glue("width_max", str(max(sizes["widths"])), display=False)
 glue("width_epochs", str(sizes["width_epochs"]), display=False)
 glue("width_pairs", str(sizes["width_pairs"]), display=False)
 glue("large_width", str(sizes["large_width"]), display=False)
+PREDICTED_SLOPE, one = -0.5, fits[1, "mlp-aligned"]  # Zhan, Li & Wu: aligned, one hidden layer, large width
+holds = ("cannot say whether it holds" if math.isnan(one["low"]) else
+         "holds" if one["low"] <= PREDICTED_SLOPE <= one["high"] else "excludes")
+glue("ps_width_caption", f"Over widths of {sizes['large_width']} and more the weight-matched barrier's log–log slope is "
+     f"{one['slope']:.2f} [{one['low']:.2f}, {one['high']:.2f}] with one hidden layer, an interval that {holds} "
+     f"Zhan, Li & Wu's {PREDICTED_SLOPE}, and {fits[2, 'mlp-aligned']['slope']:.2f} "
+     f"[{fits[2, 'mlp-aligned']['low']:.2f}, {fits[2, 'mlp-aligned']['high']:.2f}] with two.", display=False)
 peak = {}
 for depth in (1, 2):
     part = width_summary[(width_summary["setup"] == f"depth {depth}") & (width_summary["family"] == "mlp-aligned")]
@@ -344,8 +352,8 @@ for depth in (1, 2):
 # ```{glue:figure} fig_lim_width
 # :name: fig-lim-width
 #
-# Test loss barrier (excess over the chord) against width on log–log axes, one and two hidden
-# layers, ReLU MLPs on the digits: mean over pairs, bars: 95 % interval (cut where they reach below
+# {glue:text}`ps_width_caption` Test loss barrier (excess over the chord) against width on log–log
+# axes, one and two hidden layers, ReLU MLPs on the digits: mean over pairs, bars: 95 % interval (cut where they reach below
 # zero). The same pairs appear unaligned (grey), weight-
 # and activation-matched (black, blue) and with REPAIR (dashed); W-Asym pairs (green) are trained
 # separately, never aligned.
