@@ -184,23 +184,30 @@ table = needs.pivot_table(index=["task", "family"], columns="budget", values="ne
 glue("tab_pe_needs", plots.table(table.round(0), digits=0), display=False)
 
 
-def cheaper(task: str, budget: str, noun: str) -> str:
-    """What the tied model needs of ``budget`` to reach ``task``'s target, against the MLP, in words."""
-    found = needs[(needs["task"] == task) & (needs["budget"] == budget)].set_index("family")["needed"]
-    shared, mlp = found.get("shared", np.nan), found.get("mlp", np.nan)
-    if np.isnan(shared) or np.isnan(mlp):
-        reached = [name for name, value in (("the tied model", shared), ("the MLP", mlp)) if not np.isnan(value)]
-        return f"{'only ' + reached[0] if reached else 'neither family'} reaches it on the {task} task"
-    ratio = mlp / shared
-    amount = f"{ratio:.3g}× fewer" if ratio > 1 else f"{1 / ratio:.3g}× more" if ratio < 1 else "as many"
-    return (f"the tied model needs {amount} {noun} {'as' if ratio == 1 else 'than'} the MLP on the {task} task "
-            f"({shared:,.0f} against {mlp:,.0f})")
+def cheaper(budget: str, noun: str) -> str:
+    """What the tied model needs of ``budget`` to reach each task's target, against the MLP, in words (tasks
+    with the same outcome named together)."""
+    found = {}  # phrase -> tasks
+    for task in config.tasks:
+        needed = needs[(needs["task"] == task) & (needs["budget"] == budget)].set_index("family")["needed"]
+        shared, mlp = needed.get("shared", np.nan), needed.get("mlp", np.nan)
+        if np.isnan(shared) or np.isnan(mlp):
+            reached = [name for name, value in (("the tied model", shared), ("the MLP", mlp)) if not np.isnan(value)]
+            phrase = f"{'only ' + reached[0] if reached else 'neither family'} reaches it"
+        else:
+            ratio = mlp / shared
+            amount = f"{ratio:.3g}× fewer" if ratio > 1 else f"{1 / ratio:.3g}× more" if ratio < 1 else "as many"
+            phrase = (f"the tied model needs {amount} {noun} {'as' if ratio == 1 else 'than'} the MLP "
+                      f"({shared:,.0f} against {mlp:,.0f})")
+        found.setdefault(phrase, []).append(task)
+    return "; ".join(f"{phrase} on the {listing(tasks)} task{'s' if len(tasks) > 1 else ''}"
+                     for phrase, tasks in found.items())
 
 
 for x, name, noun in (("n_params", "params", "free parameters"), ("macs", "macs", "multiply-adds per sample"),
                       ("activations", "activations", "hidden activations per sample")):
     glue(f"pe_{name}_caption", f"To reach each task's target score at n = {main_n:,} (on the mean curves), "
-         + "; ".join(cheaper(task, x, noun) for task in config.tasks) + ".", display=False)
+         f"{cheaper(x, noun)}.", display=False)
 
 # %% [markdown]
 # ```{glue:figure} tab_pe_needs
