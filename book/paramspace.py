@@ -49,6 +49,7 @@ import torch
 from myst_nb import glue
 
 from symsharing.figures import plots
+from symsharing.figures.captions import signed
 from symsharing.figures.paramspace_plots import interval_text, mean_interval, plot_arm_sweep
 from symsharing.figures.plots import book_style
 from symsharing.models import MLP, SharedMLP, SigmaAsymmetricMLP, WAsymmetricMLP, count_parameters
@@ -335,10 +336,10 @@ glue("large_width", str(sizes["large_width"]), display=False)
 PREDICTED_SLOPE, one = -0.5, fits[1, "mlp-aligned"]  # Zhan, Li & Wu: aligned, one hidden layer, large width
 holds = ("cannot say whether it holds" if math.isnan(one["low"]) else
          "holds" if one["low"] <= PREDICTED_SLOPE <= one["high"] else "excludes")
+slope = {depth: signed([fits[depth, "mlp-aligned"][k] for k in ("slope", "low", "high")], 2) for depth in (1, 2)}
 glue("ps_width_caption", f"Over widths of {sizes['large_width']} and more the weight-matched barrier's log–log slope is "
-     f"{one['slope']:.2f} [{one['low']:.2f}, {one['high']:.2f}] with one hidden layer, an interval that {holds} "
-     f"Zhan, Li & Wu's {PREDICTED_SLOPE}, and {fits[2, 'mlp-aligned']['slope']:.2f} "
-     f"[{fits[2, 'mlp-aligned']['low']:.2f}, {fits[2, 'mlp-aligned']['high']:.2f}] with two.", display=False)
+     f"{slope[1]} with one hidden layer, an interval that {holds} Zhan, Li & Wu's {PREDICTED_SLOPE:+}, and "
+     f"{slope[2]} with two.", display=False)
 peak = {}
 for depth in (1, 2):
     part = width_summary[(width_summary["setup"] == f"depth {depth}") & (width_summary["family"] == "mlp-aligned")]
