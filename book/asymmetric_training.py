@@ -31,6 +31,7 @@ import pandas as pd
 from myst_nb import glue
 
 from symsharing.figures import plots
+from symsharing.figures.captions import by_side, listing
 from symsharing.figures.training_plots import (
     FAMILY_NAMES,
     plot_bayes_curves,
@@ -49,11 +50,6 @@ def cell(row, digits=3, scale=1.0):
     mean, low, high = (scale * float(v) for v in (row[:3] if isinstance(row, (list, tuple, np.ndarray))
                                                   else row[["difference", "low", "high"]]))
     return f"{mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
-
-
-def listing(items, empty="none") -> str:
-    items = [str(item) for item in items]
-    return empty if not items else items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def depths(items) -> str:
@@ -124,22 +120,27 @@ glue("at_checkpoints", str(config["checkpoints"]), display=False)
 glue("at_eval_samples", str(config["eval_samples"]), display=False)
 glue("at_cap_bnn", f"W-Asymmetric networks are faster (paired test, Holm) {depths(faster['low-rank'])} with "
      f"the low-rank posterior and {depths(faster['mean-field'])} with the mean-field one.", display=False)
+data_term = {f"{p}, {d} hidden layers": tuple(r[["difference", "low", "high"]]) for (p, d), r in
+             tests[tests["quantity"] == "nll_final"].set_index(["posterior", "depth"]).iterrows()}
+glue("at_cap_elbo", "The ELBO's final data term (expected training NLL, W-Asym minus standard, paired by seed) "
+     + by_side(data_term, {"above": "is higher for W-Asym", "below": "is lower for W-Asym", "zero": "has an interval "
+                           "holding 0", "none": "has no interval"}) + ".", display=False)
 
 # %% [markdown]
 # ```{glue:figure} fig_at_bnn
 # :name: fig-at-bnn
 #
-# Test accuracy of the posterior predictive ({glue:text}`at_eval_samples` samples) against
-# updates, per number of hidden layers; colour: family, solid: low-rank posterior, dashed:
-# mean-field; mean over seeds, band: 95 % interval. {glue:text}`at_cap_bnn`
+# {glue:text}`at_cap_bnn` Test accuracy of the posterior predictive ({glue:text}`at_eval_samples`
+# samples) against updates, per number of hidden layers; colour: family, solid: low-rank posterior,
+# dashed: mean-field; mean over seeds, band: 95 % interval.
 # ```
 #
 # ```{glue:figure} fig_at_elbo
 # :name: fig-at-elbo
 #
-# The ELBO per training example (one weight sample, the whole training set) against updates, as
-# in {numref}`fig-at-bnn`. The W-Asymmetric networks' ELBO is higher from the start because their
-# fixed entries add no KL term: the curves' slopes, not their levels, compare the arms.
+# {glue:text}`at_cap_elbo` The ELBO per training example (one weight sample, the whole training
+# set) against updates, as in {numref}`fig-at-bnn`. Fixed entries add no KL term, so the ELBO's
+# level does not compare the arms; its data term and the curves' slopes do.
 # ```
 
 # %% tags=["hide-input"]
@@ -230,7 +231,8 @@ for family in te.MLI_ORDER:
     glue(f"at_mono_{family}", f"{by_family.loc[family, 'monotonic']:.1f}", display=False)
     glue(f"at_chord_{family}", f"{by_family.loc[family, 'below_chord']:.2f}", display=False)
 glue("at_cap_mli", "Monotonic: " + ", ".join(
-    f"{FAMILY_NAMES[f]} {by_family.loc[f, 'monotonic']:.0f} %" for f in ("mlp", "sigma-asym", "w-asym"))
+    f"{FAMILY_NAMES[f]} {cell(by_family.loc[f, ['monotonic', 'monotonic_low', 'monotonic_high']].to_numpy(), 0)} %"
+    for f in ("mlp", "sigma-asym", "w-asym"))
      + f"; below the chord: W-Asym {by_family.loc['w-asym', 'below_chord']:.2f} of the points, standard "
      f"{by_family.loc['mlp', 'below_chord']:.2f}.", display=False)
 
@@ -238,10 +240,10 @@ glue("at_cap_mli", "Monotonic: " + ", ".join(
 # ```{glue:figure} fig_at_mli
 # :name: fig-at-mli
 #
-# Left: training loss from initialisation (α = 0) to the trained weights (α = 1), each curve
-# divided by its value at α = 0 (mean, band: 95 % interval over {glue:text}`at_mli_n` networks
-# per arm). Right: the largest rise between consecutive points; right of 0: not monotonic.
-# {glue:text}`at_cap_mli`
+# {glue:text}`at_cap_mli` Left: training loss from initialisation (α = 0) to the trained weights
+# (α = 1), each curve divided by its value at α = 0 (mean, band: 95 % interval over
+# {glue:text}`at_mli_n` networks per arm). Right: the largest rise between consecutive points;
+# right of 0: not monotonic.
 # ```
 
 # %% tags=["hide-input"]
@@ -368,9 +370,9 @@ glue("at_answer_meta", f"On the W-Asymmetric zoo Kendall's τ between a metanetw
 # ```{glue:figure} fig_at_meta
 # :name: fig-at-meta
 #
-# R² and Kendall τ of each metanetwork's predicted accuracy on held-out networks, per zoo: mean
-# over {glue:text}`at_splits` splits with its 95 % interval; crosses: the paper's figures.
-# {glue:text}`at_cap_meta`
+# {glue:text}`at_cap_meta` R² and Kendall τ of each metanetwork's predicted accuracy on held-out
+# networks, per zoo: mean over {glue:text}`at_splits` splits with its 95 % interval; crosses: the
+# paper's figures.
 # ```
 #
 # ```{glue:figure} tab_at_meta

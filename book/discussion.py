@@ -35,6 +35,7 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 from symsharing.figures import plots
+from symsharing.figures.captions import listing, side
 from symsharing.figures.provenance import provenance_markdown
 from symsharing.registry import run_experiment
 from symsharing.study.analysis import GRID_LADDER_COMPARISONS, collapse_table, crossovers_table, format_effect
@@ -110,6 +111,12 @@ long = pd.DataFrame({
 glue("tab_claims", plots.table(long.set_index(["claim", "overall", "task"])), display=False)  # each claim once
 figure = plots.plot_effects(claims)
 glue("fig_claims", figure, display=False)
+sides = [side(effect) for effect in claims[["effect", "low", "high"]].itertuples(index=False)]
+verdicts = claims["verdict"].tolist()
+where = [f"{sides.count('above')} have a 95 % interval wholly on the claimed side", f"{sides.count('below')} wholly on "
+         f"the other", f"{sides.count('zero')} around zero"] + [f"{sides.count('none')} no interval"] * ("none" in sides)
+glue("disc_claims_caption", f"Of the {len(sides)} effects, {listing(where)}; after Holm's correction "
+     f"{verdicts.count('supported')} are supported and {verdicts.count('contradicted')} contradicted.", display=False)
 glue("disc_reference_n", f"{reference_n:,}", display=False)
 failures = collapse_table(pd.concat([*results.values(), variance], ignore_index=True)
                           .drop_duplicates(["task", "family", "seed", "init_seed", "n_train", "width", "steps", "lr"]))
@@ -133,8 +140,8 @@ glue("disc_runs", f"{int(by_family['runs'].sum()):,}", display=False)
 # ```{glue:figure} fig_claims
 # :name: fig-claims
 #
-# The effects of {numref}`tab-claims` with their 95 % intervals, one panel per claim, one point
-# per task; positive is the claimed direction.
+# {glue:text}`disc_claims_caption` The effects of {numref}`tab-claims` with their 95 % intervals,
+# one panel per claim, one point per task; positive is the claimed direction.
 # ```
 #
 # **Failures are outcomes, not noise.** Of {glue:text}`disc_runs` trained models of the study,

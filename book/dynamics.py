@@ -20,11 +20,10 @@
 # The previous chapter showed that permuting and rescaling hidden units leaves a network's function
 # unchanged. This chapter asks what the *continuous* symmetries — positive rescalings of ReLU units
 # — do to training itself {cite}`zhao2025parameterspace`: they conserve quantities along gradient
-# flow {cite}`kunin2021neural,zhao2023conserved`, they make the loss flat in known directions,
-# they let a reparametrisation change the sharpness without changing the function
-# {cite}`dinh2017sharp`, and they give an optimiser an orbit to jump along
-# {cite}`zhao2022teleportation,zhao2024improving`. Each claim sits next to the closed form or the
-# published result it tests.
+# flow {cite}`kunin2021neural,zhao2023conserved`, they make the loss flat in known directions, they
+# let a reparametrisation change the sharpness without changing the function {cite}`dinh2017sharp`,
+# and they give an optimiser an orbit to jump along {cite}`zhao2022teleportation,zhao2024improving`.
+# Each claim sits next to the closed form or the published result it tests.
 
 # %% tags=["remove-cell"]
 import numpy as np
@@ -53,10 +52,9 @@ EXACT, sci, interval = 1e-10, tables.scientific, tables.ratio_text  # EXACT: rou
 # keeps the function. Differentiating in $s$ gives $\nabla L\cdot A_k\theta=0$ at every $\theta$,
 # where $A_k\theta$ is $+\theta$ on the unit's incoming weights and bias and $-\theta$ on its
 # outgoing weights. So the unit's *balance*
-# $Q_k=\lVert W_l[k,:]\rVert^2+b_l[k]^2-\lVert W_{l+1}[:,k]\rVert^2$ (`neuron_balance`) is
-# conserved by gradient flow. A gradient-descent step $\theta\to(1-\eta\lambda)\theta-\eta g$ (step
-# $\eta$, L2 penalty $\tfrac{\lambda}{2}\lVert\theta\rVert^2$) changes this quadratic form by
-# exactly
+# $Q_k=\lVert W_l[k,:]\rVert^2+b_l[k]^2-\lVert W_{l+1}[:,k]\rVert^2$ (`neuron_balance`) is conserved
+# by gradient flow. A gradient-descent step $\theta\to(1-\eta\lambda)\theta-\eta g$ (step $\eta$, L2
+# penalty $\tfrac{\lambda}{2}\lVert\theta\rVert^2$) changes this quadratic form by exactly
 #
 # $$Q_k' = (1-\eta\lambda)^2\,Q_k + \eta^2\left(\lVert g_{\text{in}}\rVert^2 - \lVert g_{\text{out}}\rVert^2\right),$$
 #
@@ -109,9 +107,9 @@ glue("answer_balance", f"Under gradient descent each hidden unit's balance moves
 # ```{glue:figure} fig_balance
 # :name: fig-balance
 #
-# Mean drift of the balance from its initial value, per optimiser. Under gradient descent it moves
-# only by the $\eta^2$ term (larger for the `SharedMLP`, but exactly predicted there too); the
-# penalty makes it decay; momentum and Adam move it by order one.
+# GD's balance follows the one-step formula to {glue:text}`bal_worst` of $|Q|$, the penalty scales it
+# by {glue:text}`bal_ratio` (gradient flow: {glue:text}`bal_flow`); momentum and Adam move it by up to
+# {glue:text}`bal_loose` times the largest initial balance. Mean drift from the start, per optimiser.
 # ```
 #
 # ### What the conserved value means
@@ -154,17 +152,17 @@ glue("fig_two_layer_convergence", dynamics_plots.plot_two_layer_convergence(two_
 # ```{glue:figure} fig_two_layer_spectra
 # :name: fig-two-layer-spectra
 #
-# Hessian eigenvalues at the end of training (Zhao et al.'s Hessian figure, its near-zero bin off
-# the axis as there), one colour per initial scale (its $Q$ in {numref}`tab-two-layer`). The top
-# eigenvalue grows with $Q$ for: {glue:text}`tl_monotone`.
+# The final top Hessian eigenvalue grows with $Q$ for: {glue:text}`tl_monotone`. Hessian eigenvalues
+# at the end of training (Zhao et al.'s Hessian figure, its near-zero bin off the axis as there),
+# one colour per initial scale (its $Q$ in {numref}`tab-two-layer`).
 # ```
 #
 # ```{glue:figure} fig_two_layer_convergence
 # :name: fig-two-layer-convergence
 #
-# Residual norm against the step from three initial scales, hence three $Q$ (the set-up of Zhao et
-# al.'s convergence figure, the same gradient-flow time in fewer, larger steps). The larger $|Q|$,
-# the sooner the residual falls below {glue:text}`tl_target`, for: {glue:text}`tl_ordered`.
+# The larger $|Q|$, the sooner the residual falls below {glue:text}`tl_target`, for:
+# {glue:text}`tl_ordered`. Residual norm against the step from three initial scales, hence three
+# $Q$ (Zhao et al.'s convergence figure, the same gradient-flow time in fewer, larger steps).
 # ```
 #
 # ```{glue:figure} tab_two_layer
@@ -212,9 +210,9 @@ glue("fig_orbit", dynamics_plots.plot_orbit_training(orbit), display=False)
 # ```{glue:figure} fig_orbit
 # :name: fig-orbit
 #
-# Same initial function, different balances: the loss curves part; the final plain sharpness
-# {glue:text}`orb_follows`, while the means of the adaptive sharpness (section 3) stay within a
-# factor {glue:text}`orb_adaptive` of each other.
+# From one initial function, the final plain sharpness {glue:text}`orb_follows`, while the means
+# of the adaptive sharpness (section 3) stay within a factor {glue:text}`orb_adaptive` of each
+# other. Training loss of the same initial function at three balances.
 # ```
 #
 # Against the unrescaled network (paired by seed): {glue:text}`orb_speed`. Gradient descent keeps
@@ -294,8 +292,8 @@ glue("answer_flat", f"At zero-loss minima the Hessian has "
 # ```{glue:figure} fig_null
 # :name: fig-null
 #
-# The smallest Hessian eigenvalues at each minimum, relative to the largest; dashed: the zero
-# tolerance; dotted: the number of generators. The asymmetric networks have no flat direction.
+# The number of zero eigenvalues {glue:text}`null_match`. The smallest Hessian eigenvalues at each
+# minimum, relative to the largest; dashed: the zero tolerance; dotted: the number of generators.
 # ```
 #
 # Cross-entropy adds flat directions of its own: adding a constant to every logit changes nothing,
@@ -308,12 +306,11 @@ glue("answer_flat", f"At zero-loss minima the Hessian has "
 # ## 3. Sharpness is not a property of the function
 #
 # A rescaling $\theta'=D\theta$ maps the Hessian to $D^{-1}HD^{-1}$: its top eigenvalue and trace
-# can be moved at will at the same function {cite}`dinh2017sharp`. We train
-# {glue:text}`sh_setup` and scale the units of the first hidden layer by factors from
-# {glue:text}`sh_range`. The *adaptive* sharpness, measured in the coordinates $\theta_iu_i$ —
-# top eigenvalue and trace of $T H T$ with $T=\mathrm{diag}(|\theta|)$
-# {cite}`kwon2021asam,andriushchenko2023modern` — is invariant: $T'=DT$, and diagonal matrices
-# commute, so $T'H'T'=THT$ exactly.
+# can be moved at will at the same function {cite}`dinh2017sharp`. We train {glue:text}`sh_setup`
+# and scale the units of the first hidden layer by factors from {glue:text}`sh_range`. The
+# *adaptive* sharpness, measured in the coordinates $\theta_iu_i$ — top eigenvalue and trace of
+# $T H T$ with $T=\mathrm{diag}(|\theta|)$ {cite}`kwon2021asam,andriushchenko2023modern` — is
+# invariant: $T'=DT$, and diagonal matrices commute, so $T'H'T'=THT$ exactly.
 
 # %% tags=["remove-cell"]
 ratio = {column: (spread[(column, "max")] / spread[(column, "min")]) for column in
@@ -333,9 +330,9 @@ glue("fig_sharpness", dynamics_plots.plot_sharpness(sharpness.to_dict("records")
 # ```{glue:figure} fig_sharpness
 # :name: fig-sharpness
 #
-# One function, many weights: the top Hessian eigenvalue (power iteration with Hessian–vector
-# products) and the trace grow as the square of the factor away from the balanced point, while the
-# adaptive measures do not move.
+# At one function the top eigenvalue moves by a factor of at least {glue:text}`sh_top`, the trace by
+# at least {glue:text}`sh_trace`, the adaptive measures by {glue:text}`sh_adaptive` (relative). Top
+# eigenvalue (power iteration, Hessian–vector products), trace and adaptive versions against the factor.
 # ```
 #
 # Along the orbit the outputs change by at most {glue:text}`sh_output` (relative), the top
@@ -385,6 +382,8 @@ glue("book_setup", f"{study['book_seeds']} initialisations of an MLP with {study
      f"{study['width']} units on the {study['task']} task, full-batch GD at rate {study['lr']} for "
      f"{study['book_steps']} steps, teleported at step {at} with {ascents}", display=False)
 glue("book_cost", f"{cost:.0f}", display=False)
+for name, found in (("toy_speeds", toy_stats), ("book_speeds", book_stats)):  # caption findings
+    glue(name, "; ".join(f"{arm}, {interval(s)} in steps and {interval(t)} in wall time" for arm, (s, t) in found.items()), display=False)
 glue("book_verdict", "does not pay for its own cost in wall time" if slower else
      "is not shown to lose wall time", display=False)
 glue("answer_teleport", f"Teleporting once speeds gradient descent up {interval(toy_steps, 1)} in steps on Zhao "
@@ -396,6 +395,7 @@ glue("answer_teleport", f"Teleporting once speeds gradient descent up {interval(
 # ```{glue:figure} fig_toy
 # :name: fig-toy
 #
+# Speed-ups from one teleport (geometric mean over seeds, 95 % interval): {glue:text}`toy_speeds`.
 # Zhao et al.'s toy problem: loss against steps and wall time, median and quartiles over seeds.
 # ```
 #
@@ -411,14 +411,14 @@ glue("answer_teleport", f"Teleporting once speeds gradient descent up {interval(
 # through three layers as its code applies it, each layer gets the pseudo-inverse $h^+$ of the
 # *original* network's hidden values, $h^+(I+T)h\ne I$, and the loss changes already at first
 # order (our tests measure both). At the paper's rates the teleport step itself moves the loss
-# ({glue:text}`toy_jumps`). On the
-# book's task the rescaling action is exact (`teleport`: normalised ascent on the log-scales, the
-# outputs unchanged to rounding): we take {glue:text}`book_setup`.
+# ({glue:text}`toy_jumps`). On the book's task the rescaling action is exact (`teleport`:
+# normalised ascent on the log-scales, the outputs unchanged to rounding): we take {glue:text}`book_setup`.
 
 # %% [markdown]
 # ```{glue:figure} fig_book
 # :name: fig-book
 #
+# Speed-ups from one teleport (geometric mean over seeds, 95 % interval): {glue:text}`book_speeds`.
 # The book's task with the exact rescaling action: loss against steps and wall time.
 # ```
 #

@@ -78,14 +78,19 @@ plt.close(fig)
 
 # %% tags=["remove-cell"]
 glue("fig_two_rings", fig, display=False)
+points, orbits = two_rings.n, counts["point_orbits"]
+glue("ext_rings_caption", f"Tying leaves {counts['pair_orbits']} free values in the {points} × {points} weight matrix "
+     f"of a channel pair, whose dense form has {points ** 2}; the {points} points form {orbits} "
+     f"orbit{'s' if orbits > 1 else ''}"
+     + (" (the swap joins the two rings)." if orbits == 1 else "."), display=False)
 
 # %% [markdown]
 # ```{glue:figure} fig_two_rings
 # :name: fig-two-rings
 #
-# The group $C_6 \times C_2$ on two rings of six points. Left: the tied weight matrix of one
-# `SharedLinear` channel pair, one colour per free value. Right: the points coloured by orbit
-# (here a single orbit: the swap joins the two rings).
+# {glue:text}`ext_rings_caption` The group $C_6 \times C_2$ on two rings of six points. Left: the
+# tied weight matrix of one `SharedLinear` channel pair, one colour per free value. Right: the
+# points coloured by orbit.
 # ```
 
 # %% [markdown]

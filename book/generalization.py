@@ -49,6 +49,7 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 from symsharing.figures import plots
+from symsharing.figures.captions import by_side
 from symsharing.figures.provenance import provenance_markdown
 from symsharing.registry import run_experiment
 from symsharing.stats import confidence_interval
@@ -88,6 +89,7 @@ glue("tab_gen_train_loss", plots.table(losses, digits=4), display=False)
 # ```{glue:figure} fig_gap
 # :name: fig-gap
 #
+# {glue:text}`gen_gap_caption` (MLP's gap minus the tied model's, normalised, paired by seed.)
 # Train–test gap against training-set size (positive: better on the training data; means over
 # seeds, 95 % t-interval bands). A small gap alone is not a good model: a model that fits its
 # training data poorly has a small gap too, so read it with the final training losses below.
@@ -127,19 +129,28 @@ glue("fig_ood", figure, display=False)
 # ```{glue:figure} fig_ood
 # :name: fig-ood
 #
-# Score on the shifted inputs of `task.sample_ood` (accuracy; for the set task MSE divided by the
-# OOD targets' variance), per family, means over seeds with 95 % t-interval bands.
+# {glue:text}`gen_ood_caption` (Normalised score, shared minus MLP paired by seed, positive favours
+# sharing.) Score on the shifted inputs of `task.sample_ood` (accuracy; for the set task MSE
+# divided by the OOD targets' variance), per family, means over seeds with 95 % t-interval bands.
 # ```
 
 # %% tags=["remove-cell"]
+effects = {"gap": {}, "ood": {}, "orbit": {}}
 for task in config.tasks:
     gap = shared_advantage(records, task, "generalization_gap", "n_train", [reference_n])
     ood = shared_advantage(records, task, "normalised_ood_score", "n_train", [reference_n])
     orbit = shared_advantage(shift, task, "orbit_rest_score", "n_train", [reference_n])
     for name, values in (("gap", gap), ("ood", ood), ("orbit", orbit)):
-        effect = confidence_interval(values.dropna())
+        effect = effects[name][task] = confidence_interval(values.dropna())
         glue(f"gen_{task}_{name}", format_effect(effect), display=False)
         glue(f"gen_{task}_{name}_verdict", verdict(effect[1], effect[2]), display=False)
+UNSURE = {"zero": "the paired interval holds 0", "none": "there is no interval (too few usable seeds)"}
+glue("gen_gap_caption", f"At n = {reference_n:,} " + by_side(effects["gap"], {
+    "above": "the tied model's gap is smaller than the MLP's", "below": "the tied model's gap is larger than the "
+    "MLP's", **UNSURE}) + ".", display=False)
+glue("gen_ood_caption", f"At n = {reference_n:,}, on inputs shifted away from the training distribution, " + by_side(
+    effects["ood"], {"above": "the tied model is ahead of the MLP", "below": "the tied model is behind the MLP",
+                     **UNSURE}) + ".", display=False)
 unseen = records[records["n_train"] == max(config.n_trains)]
 unseen = unseen.groupby(["task", "family"])[["unseen_orbit_share", "unseen_orbit_score"]].mean()
 glue("tab_unseen", plots.table(unseen), display=False)

@@ -35,6 +35,7 @@ import matplotlib.pyplot as plt
 import torch
 from myst_nb import glue
 
+from symsharing.figures.captions import listing
 from symsharing.figures.plots import book_style
 from symsharing.models import MLP, SharedMLP, count_parameters
 from symsharing.sharing import SharedLinear, fast_path
@@ -73,14 +74,18 @@ plt.close(fig)
 
 # %% tags=["remove-cell"]
 glue("fig_shared_weights", fig, display=False)
+glue("models_weights_caption", "Tying leaves " + listing(
+    f"{task.group.n_pair_orbits():,} of the {task.group.n ** 2:,} weights free on the {name} task "
+    f"({task.group.n ** 2 / task.group.n_pair_orbits():.3g}× fewer)" for name, task in study_tasks.items()) + ".",
+    display=False)
 
 # %% [markdown]
 # ```{glue:figure} fig_shared_weights
 # :name: fig-shared-weights
 #
-# One random `SharedLinear` weight matrix (one input, one output channel) for the group of each
-# task, coloured by value: set ($S_8$), ring ($C_{16}$), grid ($D_4$ on 49 pixels). The titles
-# count the free weights against the $n^2$ entries of a dense layer.
+# {glue:text}`models_weights_caption` One random `SharedLinear` weight matrix (one input, one output
+# channel) for the group of each task, coloured by value: set ($S_8$), ring ($C_{16}$), grid ($D_4$
+# on 49 pixels). The titles count the free weights against the $n^2$ entries of a dense layer.
 # ```
 
 # %% [markdown]

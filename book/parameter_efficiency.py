@@ -36,6 +36,7 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 from symsharing.figures import plots
+from symsharing.figures.captions import listing, side
 from symsharing.figures.provenance import provenance_markdown
 from symsharing.stats import confidence_interval, usable
 from symsharing.study.analysis import format_effect, size_to_reach
@@ -111,24 +112,24 @@ for x, name in (("n_params", "params"), ("macs", "macs"), ("activations", "activ
 # ```{glue:figure} fig_pe_params
 # :name: fig-pe-params
 #
-# Per free parameter the tied model scores at least as well as the MLP wherever their bands
-# separate in its favour: normalised test score (accuracy; for the set task MSE divided by the
-# target variance, lower is better) against free parameters, per family (means over seeds, 95 %
-# t-interval bands), at n = {glue:text}`pe_main_n`.
+# {glue:text}`pe_params_caption` Normalised test score (accuracy; for the set task MSE divided by
+# the target variance, lower is better) against free parameters, per family (means over seeds,
+# 95 % t-interval bands), at n = {glue:text}`pe_main_n`; the target score is that of
+# {numref}`tab-pe-needs`.
 # ```
 #
 # ```{glue:figure} fig_pe_macs
 # :name: fig-pe-macs
 #
-# Against compute the picture moves: sharing's curves shift right, since a tied model spends more
-# multiply-adds per parameter. The same models against multiply-adds per sample of the forward
+# {glue:text}`pe_macs_caption` The same models against multiply-adds per sample of the forward
 # pass as computed.
 # ```
 #
 # ```{glue:figure} fig_pe_activations
 # :name: fig-pe-activations
 #
-# The same models against hidden activations per sample (memory of a forward pass).
+# {glue:text}`pe_activations_caption` The same models against hidden activations per sample
+# (memory of a forward pass).
 # ```
 #
 # ## Shared against dense at equal parameters
@@ -136,6 +137,11 @@ for x, name in (("n_params", "params"), ("macs", "macs"), ("activations", "activ
 # %% tags=["hide-input"]
 figure = plots.plot_effects(matched_table[matched_table["n"] == main_n], label="size")
 glue("fig_pe_matched", figure, display=False)
+sides = {task: [side(effect) for effect in part[["effect", "low", "high"]].itertuples(index=False)]
+         for task, part in matched_table[matched_table["n"] == main_n].groupby("task", sort=False)}
+glue("pe_matched_caption", f"At n = {main_n:,} and equal free parameters, the tied model's interval lies above the "
+     "MLP's score at " + listing(f"{found.count('above')} of {len(found)} sizes on the {task} task (below it at "
+     f"{found.count('below')})" for task, found in sides.items()) + ".", display=False)
 glue("tab_pe_matched", plots.table(matched_table.drop(columns=["effect", "low", "high"]),
                                    formats={"macs ratio (shared / mlp)": "{:.1f}"}), display=False)
 
@@ -143,9 +149,9 @@ glue("tab_pe_matched", plots.table(matched_table.drop(columns=["effect", "low", 
 # ```{glue:figure} fig_pe_matched
 # :name: fig-pe-matched
 #
-# Advantage of the shared model over the MLP with the same number of free parameters, at each size
-# of the sweep at n = {glue:text}`pe_main_n` (normalised units, positive favours sharing, paired by
-# seed, 95 % interval).
+# {glue:text}`pe_matched_caption` Advantage of the shared model over the MLP with the same number
+# of free parameters, at each size of the sweep at n = {glue:text}`pe_main_n` (normalised units,
+# positive favours sharing, paired by seed, 95 % interval).
 # ```
 #
 # ```{glue:figure} tab_pe_matched
@@ -176,6 +182,32 @@ needs = pd.DataFrame(needs)
 table = needs.pivot_table(index=["task", "family"], columns="budget", values="needed")[
     ["n_params", "macs", "activations"]]
 glue("tab_pe_needs", plots.table(table.round(0), digits=0), display=False)
+
+
+def cheaper(budget: str, noun: str) -> str:
+    """What the tied model needs of ``budget`` to reach each task's target, against the MLP, in words (tasks
+    with the same outcome named together)."""
+    found = {}  # phrase -> tasks
+    for task in config.tasks:
+        needed = needs[(needs["task"] == task) & (needs["budget"] == budget)].set_index("family")["needed"]
+        shared, mlp = needed.get("shared", np.nan), needed.get("mlp", np.nan)
+        if np.isnan(shared) or np.isnan(mlp):
+            reached = [name for name, value in (("the tied model", shared), ("the MLP", mlp)) if not np.isnan(value)]
+            phrase = f"{'only ' + reached[0] if reached else 'neither family'} reaches it"
+        else:
+            ratio = mlp / shared
+            amount = f"{ratio:.3g}× fewer" if ratio > 1 else f"{1 / ratio:.3g}× more" if ratio < 1 else "as many"
+            phrase = (f"the tied model needs {amount} {noun} {'as' if ratio == 1 else 'than'} the MLP "
+                      f"({shared:,.0f} against {mlp:,.0f})")
+        found.setdefault(phrase, []).append(task)
+    return "; ".join(f"{phrase} on the {listing(tasks)} task{'s' if len(tasks) > 1 else ''}"
+                     for phrase, tasks in found.items())
+
+
+for x, name, noun in (("n_params", "params", "free parameters"), ("macs", "macs", "multiply-adds per sample"),
+                      ("activations", "activations", "hidden activations per sample")):
+    glue(f"pe_{name}_caption", f"To reach each task's target score at n = {main_n:,} (on the mean curves), "
+         f"{cheaper(x, noun)}.", display=False)
 
 # %% [markdown]
 # ```{glue:figure} tab_pe_needs

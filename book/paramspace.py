@@ -49,6 +49,7 @@ import torch
 from myst_nb import glue
 
 from symsharing.figures import plots
+from symsharing.figures.captions import signed
 from symsharing.figures.paramspace_plots import interval_text, mean_interval, plot_arm_sweep
 from symsharing.figures.plots import book_style
 from symsharing.models import MLP, SharedMLP, SigmaAsymmetricMLP, WAsymmetricMLP, count_parameters
@@ -217,10 +218,11 @@ plt.close(fig)
 # ```{glue:figure} fig_interpolation
 # :name: fig-interpolation
 #
-# Test loss (left) and test accuracy (right) along the straight line between the two networks of
-# a pair, on digits (top) and the ring task (bottom), for each arm: mean over pairs, band: 95 %
-# confidence interval (Student t over pairs). A bump in the loss is a barrier; a flat line is
-# linear mode connectivity.
+# Ranked by mean test barrier, lowest first, the arms order {glue:text}`order_digits` on the
+# digits and {glue:text}`order_ring` on the ring. Test loss (left) and test accuracy (right) along
+# the straight line between the two networks of a pair, on digits (top) and the ring task
+# (bottom), for each arm: mean over pairs, band: 95 % confidence interval (Student t over pairs). A
+# bump in the loss is a barrier; a flat line is linear mode connectivity.
 # ```
 #
 # The barrier per arm, on the test set (as Lim et al. report it) and on the training set
@@ -315,11 +317,11 @@ fig.tight_layout()
 glue("fig_lim_width", fig, display=False)
 plt.close(fig)
 
-slope_rows = []
+slope_rows, fits = [], {}
 for depth in (1, 2):
     part = [r for r in width_runs if r["depth"] == depth]
     for arm in ("mlp", "mlp-aligned", "mlp-activation-aligned", "mlp-aligned-repair", "w-asym"):
-        fit = lmc.loglog_slope(part, arm, min_width=sizes["large_width"])
+        fit = fits[depth, arm] = lmc.loglog_slope(part, arm, min_width=sizes["large_width"])
         slope_rows.append({"hidden layers": depth, "arm": plots.ARM_STYLE[arm]["label"], "slope": fit["slope"],
                            "95% interval": f"[{fit['low']:.2f}, {fit['high']:.2f}]",
                            "widths": ", ".join(map(str, fit["widths"])),
@@ -331,6 +333,13 @@ glue("width_max", str(max(sizes["widths"])), display=False)
 glue("width_epochs", str(sizes["width_epochs"]), display=False)
 glue("width_pairs", str(sizes["width_pairs"]), display=False)
 glue("large_width", str(sizes["large_width"]), display=False)
+PREDICTED_SLOPE, one = -0.5, fits[1, "mlp-aligned"]  # Zhan, Li & Wu: aligned, one hidden layer, large width
+holds = ("cannot say whether it holds" if math.isnan(one["low"]) else
+         "holds" if one["low"] <= PREDICTED_SLOPE <= one["high"] else "excludes")
+slope = {depth: signed([fits[depth, "mlp-aligned"][k] for k in ("slope", "low", "high")], 2) for depth in (1, 2)}
+glue("ps_width_caption", f"Over widths of {sizes['large_width']} and more the weight-matched barrier's log–log slope is "
+     f"{slope[1]} with one hidden layer, an interval that {holds} Zhan, Li & Wu's {PREDICTED_SLOPE:+}, and "
+     f"{slope[2]} with two.", display=False)
 peak = {}
 for depth in (1, 2):
     part = width_summary[(width_summary["setup"] == f"depth {depth}") & (width_summary["family"] == "mlp-aligned")]
@@ -344,8 +353,8 @@ for depth in (1, 2):
 # ```{glue:figure} fig_lim_width
 # :name: fig-lim-width
 #
-# Test loss barrier (excess over the chord) against width on log–log axes, one and two hidden
-# layers, ReLU MLPs on the digits: mean over pairs, bars: 95 % interval (cut where they reach below
+# {glue:text}`ps_width_caption` Test loss barrier (excess over the chord) against width on log–log
+# axes, one and two hidden layers, ReLU MLPs on the digits: mean over pairs, bars: 95 % interval (cut where they reach below
 # zero). The same pairs appear unaligned (grey), weight-
 # and activation-matched (black, blue) and with REPAIR (dashed); W-Asym pairs (green) are trained
 # separately, never aligned.

@@ -30,11 +30,12 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 from symsharing.figures import plots
+from symsharing.figures.captions import by_side
 from symsharing.figures.provenance import provenance_markdown
 from symsharing.metrics import COLLAPSE_SHARE
 from symsharing.registry import run_experiment
 from symsharing.stats import bootstrap_exchange_rates, confidence_interval, paired_effect
-from symsharing.study.analysis import collapse_table, format_effect, power_law_table
+from symsharing.study.analysis import collapse_table, power_law_table
 from symsharing.study.axes import learning_rates, sample_efficiency
 from symsharing.study.claims import rate_trend, verdict
 from symsharing.study.config import config_for
@@ -89,20 +90,20 @@ glue("se_answer_failures", f"Of {failures['runs'].sum():,} trained models, {int(
 # %% tags=["hide-input"]
 figure = plots.plot_curves(records, value="normalised_score")
 glue("fig_se_curves", figure, display=False)
-small = {t: paired_effect(records, t, "shared", "mlp", n_train=sizes[0]) for t in config.tasks}
-first = min(config.tasks, key=lambda t: -small[t][0] if records.loc[records.task == t, "metric"].iloc[0] == "accuracy"
-            else small[t][0])
-glue("se_curves_caption", f"At n = {sizes[0]} the tied model leads the MLP on every task where its interval excludes 0 "
-     f"({', '.join(f'{t}: {format_effect(small[t])}' for t in config.tasks)}, signed so that positive favours "
-     "sharing)", display=False)
+LEADS = {"above": "the tied model is ahead of the MLP", "below": "the tied model is behind the MLP",
+         "zero": "the paired interval holds 0", "none": "there is no interval (too few usable seeds)"}
+ends = {n: {t: paired_effect(records, t, "shared", "mlp", "normalised_score", n_train=n) for t in config.tasks}
+        for n in (sizes[0], sizes[-1])}
+glue("se_curves_caption", " ".join(f"At n = {n:,} {by_side(e, LEADS)}." for n, e in ends.items()), display=False)
 
 # %% [markdown]
 # ```{glue:figure} fig_se_curves
 # :name: fig-se-curves
 #
-# {glue:text}`se_curves_caption`. Normalised test score against training-set size per family:
-# accuracy (ring, grid; higher is better) and MSE divided by the target variance (set; lower is
-# better); means over seeds with 95 % t-interval bands; collapsed and diverged runs left out.
+# {glue:text}`se_curves_caption` (Normalised score, shared minus MLP paired by seed, signed so that
+# positive favours sharing.) Normalised test score against training-set size per family: accuracy
+# (ring, grid; higher is better) and MSE divided by the target variance (set; lower is better);
+# means over seeds with 95 % t-interval bands; collapsed and diverged runs left out.
 # ```
 #
 # ## The exchange rate
@@ -120,16 +121,31 @@ glue("fig_exchange", figure, display=False)
 long = rates[["task", "baseline", "n_train", "exchange rate [95% CI]"]].rename(
     columns={"baseline": "baseline matched to shared", "n_train": "n"})
 glue("tab_exchange", plots.table(long), display=False)
-glue("se_censored", f"{rates.loc[rates['baseline'] == 'mlp', 'lower_bound'].mean():.0%}", display=False)
+
+
+def censoring(baseline: str) -> str:
+    """How many rates against ``baseline`` are bounds, and the range of the measured ones."""
+    part = rates[rates["baseline"] == baseline]
+    text = f"{int(part['lower_bound'].sum())} of the {len(part)} exchange rates are censored"
+    if part["upper_bound"].any():
+        text += f", {int(part['upper_bound'].sum())} matched already at the smallest size"
+    measured = part[~part["lower_bound"] & ~part["upper_bound"]].sort_values("rate")
+    found = [f"{r['exchange rate [95% CI]']} ({r['task']}, n = {r['n_train']:,})" for _, r in measured.iterrows()]
+    if len(found) == 1:
+        return f"{text}; the one measured is {found[0]}"
+    return f"{text}; measured, they run from {found[0]} to {found[-1]}" if found else text
+
+
+glue("se_exchange_caption", f"Against the MLP, {censoring('mlp')}. Against the augmented MLP, {censoring('mlp+aug')}.",
+     display=False)
 
 # %% [markdown]
 # ```{glue:figure} fig_exchange
 # :name: fig-exchange
 #
-# Exchange rates rise well above 1 at small n and {glue:text}`se_censored` of the MLP's are
-# censored (open triangles: the MLP never caught up inside the sampled sizes). Samples the MLP
-# (grey) or the augmented MLP (blue) needs to match the shared model given n samples, divided by
-# n; the dashed line is |G|.
+# {glue:text}`se_exchange_caption` Samples the MLP (grey) or the augmented MLP (blue) needs to match
+# the shared model given n samples, divided by n; open triangles: censored (the baseline never
+# caught up inside the sampled sizes: a lower bound); the dashed line is |G|.
 # ```
 #
 # ```{glue:figure} tab_exchange
@@ -209,6 +225,9 @@ glue("se_width_rule", "the default width of each family" if factors == (1,) else
 chosen = rates_table.merge(records[["task", "family", "width"]].drop_duplicates(), on=["task", "family", "width"])
 figure = plots.plot_learning_rates(chosen)
 glue("fig_lr", figure, display=False)
+shown = chosen.drop_duplicates(["task", "family", "n_train"])
+glue("se_lr_caption", f"{int((~shown['lr_at_edge'].astype(bool)).sum())} of the {len(shown)} rates shown have a tried "
+     f"rate within 2× on each side; they span {shown['lr'].min():.2g} to {shown['lr'].max():.2g}.", display=False)
 glue("se_collapse_share", f"{COLLAPSE_SHARE:.1%}", display=False)
 glue("tab_se_failures", plots.table(failures, formats={"failed share": "{:.1%}"}), display=False)
 
@@ -232,8 +251,9 @@ glue("tab_se_failures", plots.table(failures, formats={"failed share": "{:.1%}"}
 # ```{glue:figure} fig_lr
 # :name: fig-lr
 #
-# The learning rate tuned for each family (rows) and size bucket (columns) at the widths chosen,
-# per task; a star marks a rate without a tried neighbour within 2× on a side.
+# {glue:text}`se_lr_caption` The learning rate tuned for each family (rows) and size bucket
+# (columns) at the widths chosen, per task; a star marks a rate without a tried neighbour within 2×
+# on a side.
 # ```
 #
 # ```{glue:figure} tab_se_failures

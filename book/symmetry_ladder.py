@@ -47,6 +47,7 @@
 # %% tags=["remove-cell"]
 from myst_nb import glue
 
+from symsharing.figures.captions import listing
 from symsharing.figures.plots import book_style
 from symsharing.figures.provenance import provenance_markdown
 from symsharing.registry import run_experiment
@@ -107,15 +108,32 @@ ring_records = records[records["task"] == "ring"]
 figure = plots.plot_ladder(ring_records)
 glue("fig_ladder", figure, display=False)
 
+
+def ladder_finding(summary: pd.DataFrame, ceiling_of: pd.Series) -> str:
+    """The arm with the highest mean accuracy at the smallest and the largest size, and the groups whose
+    exact ceiling is below 1."""
+    best = []
+    for n in (summary["n_train"].min(), summary["n_train"].max()):
+        row = summary[summary["n_train"] == n].dropna(subset=["mean"]).sort_values("mean").iloc[-1]
+        best.append(f"{row['arm']}'s at n = {n:,} ({row['mean']:.3f} [{max(row['low'], 0):.3f}, "
+                    f"{min(row['high'], 1):.3f}])")  # an accuracy's interval, clipped to [0, 1]
+    capped = ceiling_of[ceiling_of < 1 - 1e-12]  # exact ceilings, float64 sums
+    caps = (f"{listing(capped.index)} {'has' if len(capped) == 1 else 'have'} an exact ceiling below 1 ("
+            + listing(f"{value:.3f}" for value in capped) + ")") if len(capped) else "every group's exact ceiling is 1"
+    return f"The highest mean test accuracy is {best[0]} and {best[1]}; {caps}."
+
+
+glue("ladder_caption", ladder_finding(summarize(ring_records.assign(arm=ladder_arm(ring_records)), ["arm", "n_train"]),
+                                      ceiling_table["ceiling (test)"]), display=False)
+
 # %% [markdown]
 # ```{glue:figure} fig_ladder
 # :name: fig-ladder
 #
-# Test accuracy against training-set size on the ring task for the MLP and for the same shared
-# architecture tied by each group of the ladder (mean over seeds, 95 % t-interval bands). Dashed
-# lines of a group's colour mark its exact ceiling (below 1 only for the wrong groups $D_{16}$ and
-# $S_{16}$); the black dashed line is 1. A larger group should win at small n and lose once its
-# ceiling binds.
+# {glue:text}`ladder_caption` Test accuracy against training-set size on the ring task for the MLP
+# and for the same shared architecture tied by each group of the ladder (mean over seeds, 95 %
+# t-interval bands). A dashed line of a group's colour marks its exact ceiling where that is below
+# 1; the black dashed line is 1.
 # ```
 #
 # One row per trained model, of both tasks of this chapter:
@@ -278,10 +296,10 @@ glue("ring_tuning", tuning(config.training), display=False)
 # ```{glue:figure} fig_grid_ladder
 # :name: fig-grid-ladder
 #
-# Test accuracy against training-set size on the one-sided grid variant for the MLP and for the
-# shared architecture tied by $C_2$, $C_4$ and $D_4$ (mean over {glue:text}`grid_seeds` seeds, 95 %
-# t-interval bands). The brown dashed line is $D_4$'s exact ceiling; the black dashed line is 1,
-# the ceiling of $C_2$ and $C_4$.
+# {glue:text}`grid_ladder_caption` Test accuracy against training-set size on the one-sided grid
+# variant for the MLP and for the shared architecture tied by $C_2$, $C_4$ and $D_4$ (mean over
+# {glue:text}`grid_seeds` seeds, 95 % t-interval bands). A dashed line of a group's colour marks
+# its exact ceiling where that is below 1; the black dashed line is 1.
 # ```
 #
 # **The ring's protocol.** The grid variant runs {glue:text}`grid_seeds` seeds (the ring:
@@ -313,6 +331,7 @@ for _, row in grid_crossovers.iterrows():
 largest = max(grid_config.n_trains)
 at_largest = grid_summary[grid_summary["n_train"] == largest].set_index("arm")["mean"]
 glue("grid_largest_n", f"{largest:,}", display=False)
+glue("grid_ladder_caption", ladder_finding(grid_summary, grid_ceiling_table["ceiling (test)"]), display=False)
 for arm, value in at_largest.items():
     glue(f"grid_largest_{arm}", f"{value:.3f}", display=False)
 

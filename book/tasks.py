@@ -25,6 +25,7 @@
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import torch
 from myst_nb import glue
 
@@ -62,13 +63,17 @@ plt.close(fig)
 # %% tags=["remove-cell"]
 glue("set_order", f"{set_task.group.order():,}", display=False)
 glue("fig_set_examples", fig, display=False)
+shuffled = set_task.label(X[:, torch.randperm(8, generator=torch.Generator().manual_seed(0))])
+glue("tasks_set_caption", f"In these {len(X)} samples the target differs from the sum of the two red bars by at most "
+     f"{float((y.reshape(-1) - X.topk(2, dim=1).values.sum(1)).abs().max()):.1e}, and reordering the bars changes it "
+     f"by at most {float((shuffled - y).abs().max()):.1e}.", display=False)
 
 # %% [markdown]
 # ```{glue:figure} fig_set_examples
 # :name: fig-set-examples
 #
-# Four samples of the set task: the eight values $x_i$ as bars, the two largest in red; the
-# target $y$ (panel title) is their sum, whatever the order of the bars.
+# {glue:text}`tasks_set_caption` Four samples of the set task: the eight values $x_i$ as bars, the
+# two largest in red; the panel title is the target $y$.
 # ```
 
 # %% [markdown]
@@ -98,13 +103,16 @@ plt.close(fig)
 glue("ring_n", f"{len(y_ring):,}", display=False)
 glue("ring_positive", f"{float(y_ring.float().mean()):.1%}", display=False)
 glue("fig_ring_examples", fig, display=False)
+kept = [bool(torch.equal(ring.label(ring.group.act(g, X_ring[:4])), y_ring[:4])) for g in ring.group.elements()]
+glue("tasks_ring_caption", f"{int(y_ring[:4].sum())} of these 4 rings hold the motif; under {sum(kept)} of the "
+     f"{len(kept)} rotations of the ring every one of them keeps its label.", display=False)
 
 # %% [markdown]
 # ```{glue:figure} fig_ring_examples
 # :name: fig-ring-examples
 #
-# Four samples of the ring task: 16 bits around a ring (black = 1). The panel title says whether
-# the motif `11010` occurs somewhere, read clockwise with wrap-around.
+# {glue:text}`tasks_ring_caption` Four samples of the ring task: 16 bits around a ring (black = 1).
+# The panel title says whether the motif `11010` occurs somewhere, read clockwise with wrap-around.
 # ```
 
 # %% [markdown]
@@ -138,13 +146,19 @@ plt.close(fig)
 # %% tags=["remove-cell"]
 glue("grid_orbits", f"{len(grid.group.orbits())}", display=False)
 glue("fig_grid_examples", fig, display=False)
+orbit_sizes = pd.Series([len(orbit) for orbit in grid.group.orbits()]).value_counts().sort_index(ascending=False)
+glue("tasks_grid_caption", f"D4 splits the {grid.group.n} pixels into {len(grid.group.orbits())} orbits ("
+     + ", ".join(f"{count} of {size} pixel{'s' if size > 1 else ''}" for size, count in orbit_sizes.items())
+     + f"), so a tied layer sees {len(grid.group.orbits())} kinds of pixel where a dense one sees "
+     f"{grid.group.n}.", display=False)
 
 # %% [markdown]
 # ```{glue:figure} fig_grid_examples
 # :name: fig-grid-examples
 #
-# The grid task. Left: the orbits of $D_4$ on the 49 pixels, one colour per orbit. Then one
-# sample of each of the five classes, in a random pose and position, with pixel noise.
+# {glue:text}`tasks_grid_caption` Left: the orbits of $D_4$ on the pixels of the grid task, one
+# colour per orbit. Then one sample of each of the five classes, in a random pose and position,
+# with pixel noise.
 # ```
 
 # %% [markdown]

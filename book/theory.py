@@ -35,6 +35,7 @@ import numpy as np
 import torch
 from myst_nb import glue
 
+from symsharing.figures.captions import listing
 from symsharing.figures.plots import book_style
 from symsharing.groups import cyclic, dihedral, grid_dihedral, reflection, symmetric, trivial
 from symsharing.models import MLP
@@ -146,14 +147,17 @@ plt.close(fig)
 
 # %% tags=["remove-cell"]
 glue("fig_tied_patterns", fig, display=False)
+glue("theory_patterns_caption", "Of the n² weights of a dense layer, tying leaves " + listing(
+    f"{group.n_pair_orbits()} of {group.n ** 2} under {group.name} (order {group.order():,})"
+    for group in pattern_groups) + ".", display=False)
 
 # %% [markdown]
 # ```{glue:figure} fig_tied_patterns
 # :name: fig-tied-patterns
 #
-# The tied weight pattern of a `SharedLinear` layer for four groups: entry $(i, j)$ of the
-# $n \times n$ weight matrix is coloured by its pair orbit, so one colour is one free weight. The
-# title of each panel counts the free weights that remain.
+# {glue:text}`theory_patterns_caption` The tied weight pattern of a `SharedLinear` layer for four
+# groups: entry $(i, j)$ of the $n \times n$ weight matrix is coloured by its pair orbit, so one
+# colour is one free weight. The title of each panel counts the free weights that remain.
 # ```
 
 # %% [markdown]
