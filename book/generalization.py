@@ -161,6 +161,6 @@ glue("tab_unseen", plots.table(unseen), display=False)
 #
 # At the largest size: the share of test points whose orbit holds no training point, and the score
 # on those points. The set task's inputs are continuous, so every orbit is unseen; the ring's and
-# the grid's input spaces are finite (the grid's orbit is that of its noise-free placement), so at
-# large n many test points have a training point in their orbit.
+# the grid's input spaces are finite (the grid's orbit is that of its noise-free placement), so a
+# test point's orbit can hold a training point, more often the larger n.
 # ```

@@ -108,7 +108,8 @@ glue("rob_null_covering", f"{null['interval covers 0'].sum()} of {len(null)}", d
 #
 # The i.i.d. `g·x` test on models trained on the full distribution, at n =
 # {glue:text}`rob_reference_n`: score on moved test inputs minus score on the test inputs, mean
-# [95 % interval] over seeds (accuracy; MSE for the set task). Shared or not, no family moves.
+# [95 % interval] over seeds (accuracy; MSE for the set task); the interval covers 0 in
+# {glue:text}`rob_null_covering` cells.
 # ```
 #
 # The interval covers zero for {glue:text}`rob_null_covering` families and tasks: under an

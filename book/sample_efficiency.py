@@ -189,8 +189,8 @@ glue("tab_power_laws", plots.table(pd.DataFrame({
 # :name: tab-power-laws
 #
 # Learning curves as power laws, error(n) = a n^(−b) + c, fitted per task and family (error: 1 −
-# accuracy, or normalised MSE), with bootstrap intervals over seeds: the tied model's curve has a
-# larger exponent or a lower floor where sharing pays.
+# accuracy, or normalised MSE), with bootstrap intervals over seeds: b is how fast the error falls
+# with n, c the floor it falls to.
 # ```
 #
 # ## Protocol, and whether it is fair to every family
