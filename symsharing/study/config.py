@@ -113,11 +113,11 @@ class TrainingConfig:
                 f"and test set.{self._describe_widths()}")
 
     def _describe_widths(self) -> str:
-        if len(self.width_factors) == 1:
-            return ""
         factors = ", ".join(f"{factor}x" for factor in self.width_factors)
-        return (f" Width: of {factors} the default width, the one whose tuned rate validates best (the "
-                f"wider widths' searches start from the first width's rate and its neighbours at 2x).")
+        chosen = (f" Width: of {factors} the default width, the one whose tuned rate validates best."
+                  if len(self.width_factors) > 1 else "")
+        return (f"{chosen} The rate of a width other than a family's default is searched from the "
+                f"default width's rate (same bucket) and its neighbours at 2x.")
 
     def widths(self, task: str, family: str) -> tuple[int, ...]:
         """The widths the tuning chooses from: ``width_factors`` times the default width."""

@@ -66,13 +66,14 @@ def tune_learning_rates(task: Task, training: TrainingConfig, targets) -> dict[t
     """The tuned rate of each target ``(trained family, width, lr_size)`` (see ``protocol``): a dict
     target -> ``{"lr", "candidates", "scores", "validation_score", "lr_at_edge"}``, cached per target.
 
-    A target's search starts from ``training.lr_grid``, except at a wider width of the width tuning
-    (``training.widths(...)[1:]``): there it starts from the rate tuned at the first width and its
-    neighbours at half and twice it. Either search is refined by the same rule.
+    A family's first width (``training.widths(...)[0]``, its default) is searched from
+    ``training.lr_grid``; any other width (the width tuning's wider ones, the parameter sweep's) from
+    the rate tuned at the first width, in the same size bucket, and its neighbours at half and twice
+    it. Either search is refined by the same rule.
     """
     targets = list(dict.fromkeys(targets))
     first = {target: (target[0], training.widths(task.name, target[0])[0], target[2]) for target in targets
-             if target[1] in training.widths(task.name, target[0])[1:]}
+             if target[1] != training.widths(task.name, target[0])[0]}
     results = _search_rates(task, training, [t for t in targets if t not in first] + list(first.values()), {})
     starts = {target: _around(results[base]["lr"]) for target, base in first.items()}
     results.update(_search_rates(task, training, list(first), starts))
