@@ -140,7 +140,7 @@ glue("fig_pe_matched", figure, display=False)
 sides = {task: [side(effect) for effect in part[["effect", "low", "high"]].itertuples(index=False)]
          for task, part in matched_table[matched_table["n"] == main_n].groupby("task", sort=False)}
 glue("pe_matched_caption", f"At n = {main_n:,} and equal free parameters, the tied model's interval lies above the "
-     "MLP's score at " + listing(f"{found.count('above')} of {len(found)} sizes on the {task} task (below it at "
+     "MLP's score at " + listing(f"{found.count('above')} of {len(found)} model sizes on the {task} task (below it at "
      f"{found.count('below')})" for task, found in sides.items()) + ".", display=False)
 glue("tab_pe_matched", plots.table(matched_table.drop(columns=["effect", "low", "high"]),
                                    formats={"macs ratio (shared / mlp)": "{:.1f}"}), display=False)
