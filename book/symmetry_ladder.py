@@ -147,9 +147,11 @@ shown = crossovers[["larger", "smaller", "advantage_smallest", "advantage_larges
              "advantage_smallest": f"advantage at n = {min(config.n_trains)}",
              "advantage_largest": f"advantage at n = {max(config.n_trains)}"})
 glue("crossover_table", shown.style.format(precision=3).hide(axis="index"), display=False)
-# Exact check: each trained model's accuracy on the whole test *distribution* (all 2^16 rings with
-# their probabilities, `ceilings.population_score`) cannot exceed its group's exact ceiling; a test
-# set's accuracy can, by sampling (2,048 samples), so it is never held against the ceiling.
+# Exact check: each tied model's accuracy on the whole test *distribution* (all 2^16 rings with
+# their probabilities, each read at its orbit's representative, so that the classifier is constant
+# on the orbits exactly and float32 rounding cannot split an orbit: `ceilings.population_score`)
+# cannot exceed its group's exact ceiling, an identity; a test set's accuracy can, by sampling
+# (2,048 samples), so it is never held against the ceiling.
 ring_arms = ring_records.assign(arm=ladder_arm(ring_records))
 tied = ring_arms[ring_arms["arm"].isin(list(groups)) & ~ring_arms["diverged"]]
 exceeds = [(row.arm, row.n_train, row.seed) for row in tied.itertuples()

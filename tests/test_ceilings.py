@@ -156,3 +156,34 @@ def test_population_score_is_exact_and_bounded_by_the_ceiling():
     assert ceilings.population_score(RING, Constant(1)) == pytest.approx(share, abs=1e-12)
     assert ceilings.population_score(RING, Constant(0)) == pytest.approx(1 - share, abs=1e-12)
     assert math.isnan(ceilings.population_score(get_task("set"), Constant(0)))
+
+
+@pytest.mark.parametrize("name", ["C16", "D16", "S16"])
+def test_an_orbit_constant_population_score_never_exceeds_the_ceiling(name):
+    # an MLP is not invariant: scored as it is it beats S16's ceiling; read at each orbit's
+    # representative it is constant on the orbits, so it cannot beat any ceiling (an identity)
+    group = ladder_groups(RING)[name]
+    torch.manual_seed(0)
+    mlp = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.ReLU(), torch.nn.Linear(32, 2))
+    X, labels, _ = ceilings.finite_inputs(RING)
+    optimizer = torch.optim.Adam(mlp.parameters(), lr=1e-2)
+    for _ in range(100):
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(mlp(X[::8]), labels[::8]).backward()
+        optimizer.step()
+    ceiling = ceilings.ceiling(RING, group)
+    assert ceilings.population_score(RING, mlp, group) <= ceiling + 1e-12
+    if name == "S16":
+        assert ceilings.population_score(RING, mlp) > ceiling
+    with pytest.raises(ValueError, match="group must be a PermutationGroup on the ring's 16 points"):
+        ceilings.population_score(RING, mlp, cyclic(8))
+
+
+def test_an_invariant_model_scores_the_same_at_its_representatives():
+    class CountOnes(torch.nn.Module):  # S16-invariant: class 1 when at least half the bits are on
+        def forward(self, x):
+            on = (x > 0).sum(dim=1, keepdim=True).float()
+            return torch.cat([8 - on, on - 7.5], dim=1)
+
+    group = ladder_groups(RING)["S16"]
+    assert ceilings.population_score(RING, CountOnes(), group) == ceilings.population_score(RING, CountOnes())

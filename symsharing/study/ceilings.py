@@ -114,14 +114,35 @@ def _ring_population(task: RingTask) -> tuple[torch.Tensor, torch.Tensor, torch.
     return finite_inputs(task)
 
 
+@functools.lru_cache(maxsize=64)
+def _representatives(task: Task, generators: tuple) -> torch.Tensor:
+    """For each input of ``finite_inputs(task)``, the row of its orbit's first input (the orbit's
+    representative) under the group of ``generators``: a LongTensor ``[m]``."""
+    ids = _finite_orbit_ids(task, generators)  # (m,)
+    rows = torch.arange(len(ids))
+    first = torch.full((int(ids.max()) + 1,), len(ids)).scatter_reduce_(0, ids, rows, "amin")  # (orbits,)
+    return first[ids]
+
+
 @torch.no_grad()
-def population_score(task: Task, model) -> float:
+def population_score(task: Task, model, group: PermutationGroup | None = None) -> float:
     """A classifier's exact accuracy on the ring task's test distribution: every one of the 2^16
     inputs scored with its probability (``finite_inputs``), so that it can be held against the exact
     ``ceiling`` with no sampling error. NaN for other tasks (the grid tasks' noisy pixels are not
-    enumerable: their test accuracy is held against the ceiling by a concentration bound)."""
+    enumerable: their test accuracy is held against the ceiling by a concentration bound).
+
+    With ``group`` (the group that ties ``model``), every input gets the prediction at its orbit's
+    representative: the scored classifier is then constant on the orbits *exactly*, as the tied
+    network is in exact arithmetic (in float32, ``g·x`` and ``x`` sum in different orders, and a
+    near-tie of two logits could split an orbit), so it can never exceed ``ceiling(task, group)``."""
     if not isinstance(task, RingTask):
         return float("nan")
     X, labels, probabilities = _ring_population(task)
-    correct = model(X).argmax(dim=1) == labels  # (2^16,)
+    predictions = model(X).argmax(dim=1)  # (2^16,)
+    if group is not None:
+        if not isinstance(group, PermutationGroup) or group.n != X.shape[1]:
+            raise ValueError(f"group must be a PermutationGroup on the ring's {X.shape[1]} points, "
+                             f"got {group!r}")
+        predictions = predictions[_representatives(task, tuple(group.generators.flatten().tolist()))]
+    correct = predictions == labels
     return float((probabilities * correct.double()).sum() / probabilities.sum())

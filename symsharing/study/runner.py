@@ -181,8 +181,9 @@ def _pilot_value(model, history: dict, *, train, validation) -> float:
 
 
 @torch.no_grad()
-def _evaluate(task: Task, family: str, trained, data: dict, seed: int) -> dict:
-    """Every metric of one trained network, scored as ``family``."""
+def _evaluate(task: Task, family: str, trained, data: dict, seed: int, tying=None) -> dict:
+    """Every metric of one trained network, scored as ``family``; ``tying``: the group that ties its
+    weights (its population score is then that of its orbit-constant classifier), or None."""
     model = evaluation_model(task, family, trained, seed)
     X, y = data["train"]
     train_outputs = model(X)
@@ -191,7 +192,7 @@ def _evaluate(task: Task, family: str, trained, data: dict, seed: int) -> dict:
     gap = train_score - test_score if metric == "accuracy" else test_score - train_score
     return {"metric": metric, "train_loss": float(loss_function(train_outputs, y)),
             "train_score": train_score, "collapsed": is_collapsed(train_outputs, y),
-            "population_score": ceilings.population_score(task, model),
+            "population_score": ceilings.population_score(task, model, tying),
             "test_score": test_score, "generalization_gap": gap,
             "test_score_transformed": score(model(data["moved"][0]), data["moved"][1]),
             "invariance_error": invariance_error(model, task.group, data["test"][0], seed=seed,
@@ -400,7 +401,7 @@ def _unit_rows(model, history: dict, *, task: Task, entry, datum: dict, plan: tu
                "batch_size": batch_size, "diverged": bool(history["diverged"]),
                "group": tying.name if tying is not None else "", "ceiling": ceiling, **provenance}
         scoring = time.perf_counter()
-        metrics = _evaluate(task, name, scored, datum, data_seed)
+        metrics = _evaluate(task, name, scored, datum, data_seed, tying)
         metrics["normalised_score"] = normalised(task, metrics["test_score"])
         metrics["normalised_ood_score"] = normalised(task, metrics["ood_score"], "ood")
         row["seconds"] = trained_seconds + time.perf_counter() - scoring
