@@ -2,6 +2,7 @@
 
 import dataclasses
 import math
+import statistics
 
 import numpy as np
 import pandas as pd
@@ -10,7 +11,14 @@ import pytest
 from symsharing import stats
 from symsharing.study import axes, claims, runner
 from symsharing.study import config as study_config
-from symsharing.study.protocol import Budget, choose_rate, lr_size_for, neighbours_missing, pilot_score
+from symsharing.study.protocol import (
+    Budget,
+    best_of,
+    choose_rate,
+    lr_size_for,
+    neighbours_missing,
+    pilot_score,
+)
 from symsharing.tasks import get_task
 
 
@@ -63,6 +71,22 @@ def test_the_search_refines_to_neighbours_within_2x_and_ties_go_to_the_smaller_r
     assert choose_rate({1e-3: math.nan}, larger_better=True) is None
 
 
+def test_rates_tied_at_a_saturated_median_go_to_the_best_mean_then_the_smaller_rate():
+    # medians tied at 1: the rate at which every pilot fits wins against one where some fall short
+    medians = {1e-3: 0.98, 4e-3: 1.0, 1.6e-2: 1.0, 6.4e-2: 1.0}
+    means = {1e-3: 0.97, 4e-3: 0.9992, 1.6e-2: 1.0, 6.4e-2: 1.0}
+    assert choose_rate(medians, True, means) == 1.6e-2
+    # the mean breaks ties only: a better median wins against any mean
+    assert choose_rate({1e-3: 0.99, 4e-3: 0.98}, True, {1e-3: 0.5, 4e-3: 0.98}) == 1e-3
+    # a smaller error wins when smaller is better; missing or NaN means rank last
+    assert choose_rate({1e-3: 0.1, 4e-3: 0.1}, False, {1e-3: 0.2, 4e-3: 0.15}) == 4e-3
+    assert choose_rate(medians, True, {1.6e-2: math.nan, 6.4e-2: 0.99}) == 6.4e-2
+    assert choose_rate(medians, True) == 4e-3
+    assert best_of({8: 1.0, 16: 1.0}, True, {8: 0.999, 16: 1.0}) == 16
+    assert best_of({8: math.nan}, True) is None
+    assert pilot_score([1.0, 0.9, 1.0], statistics.mean) == pytest.approx(2.9 / 3)
+
+
 ORIGINAL_CONFIG_FOR = study_config.config_for
 
 
@@ -78,7 +102,7 @@ def test_tuning_refines_once_and_the_table_has_the_columns(monkeypatch):
     monkeypatch.setattr(axes, "config_for", lambda name, quick=None, seeds=None: small_config(name))
     table = axes.learning_rates()
     assert list(table.columns) == ["task", "family", "n_train", "width", "lr", "candidates",
-                                   "validation_score", "lr_at_edge"]
+                                   "validation_score", "lr_at_edge", "validation_mean"]
     candidates = table["candidates"].str.split(";")
     # the grid (1e-3, 1e-2) is 10x apart: one round adds the best rate's neighbours at 2x each side;
     # a target whose every rate failed (3 steps: some pilots collapse) keeps the grid, flagged;

@@ -178,7 +178,8 @@ def seed_variance(quick: bool | None = None, seeds=None) -> pd.DataFrame:
 def learning_rates(quick: bool | None = None) -> pd.DataFrame:
     """Every tuned rate of the study and the ladder, one row per (task, family, width, size bucket):
     ``task, family, n_train`` (the size tuned at), ``width, lr, candidates`` (every rate tried,
-    ``;``-separated), ``validation_score, lr_at_edge`` (tuned where missing, else read back)."""
+    ``;``-separated), ``validation_score, lr_at_edge, validation_mean`` (the pilots' median and mean
+    score at the chosen rate; tuned where missing, else read back)."""
     rows = []
     configs = [config_for(name, quick) for name in STUDY_AXES] + [*ladder_configs(quick),
                                                                     config_for("seed-variance", quick)]
@@ -193,7 +194,9 @@ def learning_rates(quick: bool | None = None) -> pd.DataFrame:
                 rows.append({"task": task_name, "family": family, "n_train": lr_size, "width": width,
                              "lr": result["lr"], "candidates": candidates,
                              "validation_score": result["validation_score"],
+                             "validation_mean": result["validation_mean"],
                              "lr_at_edge": result["lr_at_edge"]})
-    columns = ["task", "family", "n_train", "width", "lr", "candidates", "validation_score", "lr_at_edge"]
+    columns = ["task", "family", "n_train", "width", "lr", "candidates", "validation_score", "lr_at_edge",
+               "validation_mean"]
     return (pd.DataFrame(rows, columns=columns).drop_duplicates(["task", "family", "n_train", "width"])
             .sort_values(["task", "family", "width", "n_train"]).reset_index(drop=True))

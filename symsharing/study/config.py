@@ -106,7 +106,8 @@ class TrainingConfig:
                 f"learning-rate schedule. Tuning: per family, width and size bucket (tuned at n = "
                 f"{', '.join(map(str, sizes))}), the rate with the best median validation score over "
                 f"{self.n_pilots} pilot run(s) at the real budget (a rate at which a pilot diverges or "
-                f"collapses is rejected; ties to the smaller rate), searched from "
+                f"collapses is rejected; rates tied at the best median score go to the best mean "
+                f"score, then to the smaller rate), searched from "
                 f"{{{', '.join(f'{r:g}' for r in self.lr_grid)}}} and refined, at most "
                 f"{self.max_extensions} times, until the best rate has a tried neighbour within 2x on "
                 f"each side; scored on {self.n_test} validation samples drawn apart from every training "
@@ -114,7 +115,8 @@ class TrainingConfig:
 
     def _describe_widths(self) -> str:
         factors = ", ".join(f"{factor}x" for factor in self.width_factors)
-        chosen = (f" Width: of {factors} the default width, the one whose tuned rate validates best."
+        chosen = (f" Width: of {factors} the default width, the one whose tuned rate validates best "
+                  f"(ties by the same rule)."
                   if len(self.width_factors) > 1 else "")
         return (f"{chosen} The rate of a width other than a family's default is searched from the "
                 f"default width's rate (same bucket) and its neighbours at 2x.")

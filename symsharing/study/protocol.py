@@ -14,7 +14,8 @@ study's training and test seeds. A rate at which any pilot diverges or collapses
 is rejected. The search starts from a coarse log grid and, round after round, adds the rates that
 the best one lacks as neighbours within a factor of 2 on either side (``neighbours_missing``), at
 most ``max_extensions`` rounds: the chosen rate ends interior, with a tried rate within 2x on each
-side, or is flagged (``lr_at_edge``). Ties go to the smaller rate.
+side, or is flagged (``lr_at_edge``). Rates tied at the best median score (an accuracy saturated at 1)
+go to the best mean score over the pilots, then to the smaller rate.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import math
 import statistics
 from dataclasses import dataclass
 
-__all__ = ["Budget", "lr_size_for", "neighbours_missing", "pilot_score", "choose_rate"]
+__all__ = ["Budget", "lr_size_for", "neighbours_missing", "pilot_score", "choose_rate", "best_of"]
 
 
 @dataclass(frozen=True)
@@ -67,20 +68,38 @@ def neighbours_missing(tried, best: float, margin: float = 2.0) -> list[float]:
     return ([] if lower else [best / margin]) + ([] if upper else [best * margin])
 
 
-def pilot_score(scores) -> float:
-    """A rate's score from its pilots: the median, or NaN when any pilot diverged or collapsed (NaN):
-    a rate at which one pilot fails is rejected."""
+def pilot_score(scores, statistic=statistics.median) -> float:
+    """A rate's score from its pilots: their median (or ``statistic``), or NaN when any pilot diverged
+    or collapsed (NaN): a rate at which one pilot fails is rejected."""
     values = [float(score) for score in scores]
     if not values or any(value != value for value in values):
         return float("nan")
-    return float(statistics.median(values))
+    return float(statistic(values))
 
 
-def choose_rate(scores: dict[float, float], larger_better: bool) -> float | None:
-    """The rate with the best score (NaN scores never win; ties go to the smaller rate); None when
-    every score is NaN."""
-    finite = {rate: score for rate, score in scores.items() if score == score}
+def choose_rate(scores: dict[float, float], larger_better: bool, means: dict[float, float] | None = None
+                ) -> float | None:
+    """The rate with the best score (NaN scores never win); among rates tied at the best score, the one
+    with the best ``means`` (the pilots' mean score: a median saturated at an accuracy of 1 cannot
+    tell a rate at which every pilot fits from one at which two of five fall short), then the smaller
+    rate; None when every score is NaN."""
+    best = best_of(scores, larger_better, means)
+    return None if best is None else float(best)
+
+
+def best_of(scores: dict, larger_better: bool, means: dict | None = None):
+    """The key of ``scores`` with the best finite score, ties broken by the better finite value in
+    ``means`` (a missing or NaN one ranks last), then by the smaller key; None when no score is
+    finite. The rule by which the tuning picks a rate, and a width."""
+    finite = {key: score for key, score in scores.items() if score == score}
     if not finite:
         return None
     best = max(finite.values()) if larger_better else min(finite.values())
-    return min(rate for rate, score in finite.items() if score == best)
+    tied = [key for key, score in finite.items() if score == best]
+    means = means or {}
+
+    def mean_rank(key):
+        mean = means.get(key, math.nan)
+        return (0, -mean if larger_better else mean) if mean == mean else (1, 0.0)
+
+    return min(tied, key=lambda key: (mean_rank(key), key))

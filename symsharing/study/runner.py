@@ -8,6 +8,7 @@ never retrains a finished unit.
 from __future__ import annotations
 
 import functools
+import statistics
 import threading
 import time
 from pathlib import Path
@@ -38,7 +39,7 @@ from symsharing.study.families import (
     sharing_group,
     training_family,
 )
-from symsharing.study.protocol import choose_rate, neighbours_missing, pilot_score
+from symsharing.study.protocol import best_of, choose_rate, neighbours_missing, pilot_score
 from symsharing.tasks import Task, get_task
 from symsharing.train import fit_many, loss_function, one_thread, seed_everything
 
@@ -58,13 +59,15 @@ def _tuning_key(task: Task, family: str, width: int, lr_size: int, training: Tra
               "max_extensions": training.max_extensions,
               "n_pilots": training.n_pilots, "lr_seed": training.lr_seed,
               "steps": training.pilot_steps_for(lr_size), "schedule": training.schedule,
-              "batch_size": training.batch_size, "depth": training.depth, "n_test": training.n_test}
+              "batch_size": training.batch_size, "depth": training.depth, "n_test": training.n_test,
+              "ties": "mean"}  # rates tied at the best median score go to the best mean score
     return cache.cache_key(config, device=settings.device(), dtype=DTYPE)
 
 
 def tune_learning_rates(task: Task, training: TrainingConfig, targets) -> dict[tuple, dict]:
     """The tuned rate of each target ``(trained family, width, lr_size)`` (see ``protocol``): a dict
-    target -> ``{"lr", "candidates", "scores", "validation_score", "lr_at_edge"}``, cached per target.
+    target -> ``{"lr", "candidates", "scores", "validation_score", "validation_mean", "lr_at_edge"}``,
+    cached per target.
 
     A family's first width (``training.widths(...)[0]``, its default) is searched from
     ``training.lr_grid``; any other width (the width tuning's wider ones, the parameter sweep's) from
@@ -127,7 +130,8 @@ def _search_rates(task: Task, training: TrainingConfig, targets, starts: dict) -
         for target in list(pending):
             state = pending[target]
             state["scores"] = {lr: pilot_score(values) for lr, values in state["pilots"].items()}
-            best = choose_rate(state["scores"], larger_better)
+            means = {lr: pilot_score(values, statistics.mean) for lr, values in state["pilots"].items()}
+            best = choose_rate(state["scores"], larger_better, means)
             tried = tuple(sorted(state["scores"]))
             missing = [rate for rate in neighbours_missing(tried, best) if rate not in tried] if best else []
             if missing and state["extensions"] < training.max_extensions:
@@ -136,7 +140,7 @@ def _search_rates(task: Task, training: TrainingConfig, targets, starts: dict) -
                 continue
             chosen = best if best is not None else tried[0]
             payload = {"lr": chosen, "candidates": list(tried), "scores": [state["scores"][r] for r in tried],
-                       "validation_score": state["scores"][chosen],
+                       "validation_score": state["scores"][chosen], "validation_mean": means[chosen],
                        "pilot_scores": [state["pilots"][r] for r in tried],
                        "lr_at_edge": bool(missing) or best is None}
             cache.store_entry(cache.entry_path(state["key"], "learning-rates"), state["key"], payload)
@@ -147,7 +151,8 @@ def _search_rates(task: Task, training: TrainingConfig, targets, starts: dict) -
 
 def chosen_widths(task: Task, training: TrainingConfig, families, n_trains) -> dict[tuple, int]:
     """``(trained family, n_train) -> width``: of ``training.widths``, the width whose tuned rate has
-    the best validation score at the bucket of ``n_train`` (ties to the smaller width); every
+    the best validation score at the bucket of ``n_train`` (ties to the best mean over the pilots,
+    then the smaller width: ``protocol.best_of``, the rule that picks a rate); every
     candidate of every family and bucket is tuned in one call (``tune_learning_rates``: the first
     width from the grid, the wider ones from around its rate)."""
     targets = {(family, n): [(family, width, training.lr_size(n))
@@ -158,12 +163,9 @@ def chosen_widths(task: Task, training: TrainingConfig, families, n_trains) -> d
     chosen = {}
     for (family, n), options in targets.items():
         scores = {target[1]: tuned[target]["validation_score"] for target in options}
-        finite = {width: value for width, value in scores.items() if value == value}
-        if not finite:
-            chosen[family, n] = options[0][1]
-            continue
-        best = max(finite.values()) if larger_better else min(finite.values())
-        chosen[family, n] = min(width for width, value in finite.items() if value == best)
+        means = {target[1]: tuned[target]["validation_mean"] for target in options}
+        best = best_of(scores, larger_better, means)
+        chosen[family, n] = options[0][1] if best is None else best
     return chosen
 
 
