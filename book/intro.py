@@ -144,13 +144,13 @@ for name, task in study_tasks.items():
 # the code recomputes.  Setting `SYMSHARING_QUICK=1` runs every sweep on a smaller grid.
 #
 # How large are the symmetries at play? The symmetric group of the set task has
-# {glue:text}`set_order` elements; the dihedral group acting on a 7 × 7 image has only
+# {glue:text}`intro_set_order` elements; the dihedral group acting on a 7 × 7 image has only
 # {glue:text}`grid_order`.
 
 # %% tags=["remove-cell"]
 from myst_nb import glue
 
-glue("set_order", f"{symmetric(8).order():,}", display=False)
+glue("intro_set_order", f"{symmetric(8).order():,}", display=False)
 glue("grid_order", f"{grid_dihedral(7).order():,}", display=False)
 
 # %% [markdown]
