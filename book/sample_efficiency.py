@@ -34,7 +34,7 @@ from symsharing.figures.captions import by_side
 from symsharing.figures.provenance import provenance_markdown
 from symsharing.metrics import COLLAPSE_SHARE
 from symsharing.registry import run_experiment
-from symsharing.stats import bootstrap_exchange_rates, confidence_interval, paired_effect
+from symsharing.stats import bootstrap_exchange_rates, confidence_interval, paired_effect, usable
 from symsharing.study.analysis import collapse_table, power_law_table
 from symsharing.study.axes import learning_rates, sample_efficiency
 from symsharing.study.claims import rate_trend, verdict
@@ -274,8 +274,8 @@ rows = []
 for task in sorted(ablation["task"].unique()):
     for family in ("mlp", "mlp+aug", "shared"):
         part = {name: frame[(frame["task"] == task) & (frame["family"] == family)
-                            & (frame["n_train"] == sizes[-1])].set_index("seed")
-                for name, frame in (("normal", records), ("longer", ablation))}
+                            & (frame["n_train"] == sizes[-1]) & usable(frame)].set_index("seed")
+                for name, frame in (("normal", records), ("longer", ablation))}  # failed runs left out
         normal, longer = (part[name]["normalised_score"] for name in ("normal", "longer"))
         _, normal_low, normal_high = confidence_interval(normal)
         mean, low, high = confidence_interval((longer - normal).dropna())
