@@ -39,7 +39,6 @@ from symsharing.figures import plots
 from symsharing.figures.captions import listing, side
 from symsharing.figures.provenance import provenance_markdown
 from symsharing.registry import run_experiment
-from symsharing.stats import usable
 from symsharing.study.analysis import GRID_LADDER_COMPARISONS, collapse_table, crossovers_table, format_effect
 from symsharing.study.claims import (
     CLAIM_NAMES,
@@ -171,16 +170,14 @@ glue("disagreements", "; ".join(disagreements) if disagreements else "none; ever
      display=False)
 glue("disc_seeds", str(len(config.seeds)), display=False)
 components = []
-at_reference = variance[(variance["n_train"] == reference_n) & usable(variance)]
+at_reference = variance[variance["n_train"] == reference_n]
 for task in sorted(at_reference["task"].unique()):
     found = seed_variance_effect(at_reference, task)
     for family, parts in found["components"].items():
-        rows = at_reference[(at_reference["task"] == task) & (at_reference["family"] == family)]
-        error = 1 - rows["test_score"] if rows["metric"].iloc[0] == "accuracy" else rows["normalised_score"]
-        components.append({"task": task, "family": family, "mean error": error.mean(),
+        components.append({"task": task, "family": family, "mean error": parts["mean_error"],
                            "SD, data": np.sqrt(parts["between_data"]),
                            "SD, init": np.sqrt(parts["within_data"]),
-                           "CV, data": np.sqrt(parts["between_data"]) / error.mean()})
+                           "CV, data": np.sqrt(parts["between_data"]) / parts["mean_error"]})
 components = pd.DataFrame(components)
 glue("tab_components", plots.table(components, digits=4), display=False)
 by_task = components.pivot(index="task", columns="family")

@@ -149,7 +149,7 @@ for family in ("mlp", "shared"):
         results[family] = {"n_params": count_parameters(model), "test_mse": score(model(X_test), y_test),
                            "invariance_error": invariance_error(model, task.group, X_test)}
     print(f"{family:7s}", {key: float(f"{value:.4g}") for key, value in results[family].items()})
-assert results["shared"]["invariance_error"] < 1e-4
+assert results["shared"]["invariance_error"] < 1e-4  # invariant by construction: float32 rounding, ~1e-6
 
 # %% tags=["remove-cell"]
 glue("ext_mlp_mse", f"{results['mlp']['test_mse']:.3f}", display=False)

@@ -171,3 +171,5 @@ def test_seed_variance_separates_data_from_initialisation():
     assert found["data_seeds"] == 10 and found["init_seeds"] == 3
     assert found["effect"] > 0.5 and found["low"] > 0 and found["p"] < 0.05  # mlp varies ~5x more
     assert found["components"]["mlp"]["between_data"] > 10 * found["components"]["mlp"]["within_data"]
+    assert found["components"]["mlp"]["mean_error"] == pytest.approx(
+        1 - pd.DataFrame(rows).query("family == 'mlp'")["test_score"].mean())

@@ -124,7 +124,8 @@ def _bootstrap(point: float, replicates: np.ndarray) -> dict:
 
 
 def seed_variance_effect(frame: pd.DataFrame, task: str, n_boot: int = 4000, seed: int = 0) -> dict:
-    """Claim 1b on the data-seed x init-seed design: variance components per family and the log
+    """Claim 1b on the data-seed x init-seed design: variance components per family (with the mean
+    error they are relative to) and the log
     ratio of the mlp's to the shared model's coefficient of variation of the error (1 - accuracy, or
     normalised MSE) across data seeds, each data seed's error averaged over its initialisation
     seeds; scale-free, so a family that errs more is not called less stable for that alone.
@@ -141,7 +142,8 @@ def seed_variance_effect(frame: pd.DataFrame, task: str, n_boot: int = 4000, see
         per_data[family] = table
         with np.errstate(divide="ignore", invalid="ignore"):
             components[family] = {"between_data": float(table.mean(axis=1).var(ddof=1)),
-                                  "within_data": float(table.var(axis=1, ddof=1).mean())}
+                                  "within_data": float(table.var(axis=1, ddof=1).mean()),
+                                  "mean_error": float(table.mean(axis=1).mean())}
     common = per_data["mlp"].index.intersection(per_data["shared"].index)
     a, b = per_data["mlp"].loc[common].to_numpy(), per_data["shared"].loc[common].to_numpy()
 
